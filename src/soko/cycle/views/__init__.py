@@ -1,0 +1,1 @@
+"""Pages of the management cycle (thin: parse → call a service or selector → render)."""

@@ -1,0 +1,924 @@
+"""Staging of participant results in a private DuckDB database, where every row-level rule is
+checked with set-based SQL before anything is written to the instance.
+
+Wide files (ФИС ОКО, protocols) are added block by block from Python; the canonical long CSV is
+read by DuckDB's own CSV reader, so a file of millions of task scores never becomes Python
+objects. The same validation SQL runs for both. Nothing here imports Django: the importer passes
+the facts it resolved (organization ids, task positions of the catalog, scales) as small tables.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import numpy as np
+import pyarrow as pa
+
+from soko.imports.parsing.problems import ProblemList
+from soko.imports.parsing.results import ResultsBlock, TaskSpec
+from soko.lib.scales import MarkScale as ScaleSpec
+
+CANONICAL_COLUMNS = (
+    "procedure",
+    "subject",
+    "grade",
+    "year",
+    "org_code",
+    "participant_code",
+    "class_label",
+    "variant",
+    "task",
+    "task_max",
+    "task_level",
+    "score",
+    "primary_score",
+    "mark",
+    "journal_mark",
+    "absent",
+)
+CANONICAL_OPTIONAL = ("test_score", "student_code", "sex", "org_name", "municipality")
+CANONICAL_TYPES = {
+    "grade": "INTEGER",
+    "year": "INTEGER",
+    "task_max": "DOUBLE",
+    "score": "DOUBLE",
+    "primary_score": "DOUBLE",
+    "mark": "INTEGER",
+    "journal_mark": "INTEGER",
+    "test_score": "DOUBLE",
+}
+_WORK = "procedure, subject, grade, year"
+_WORK_JOIN = (
+    "{a}.procedure = {b}.procedure AND {a}.subject = {b}.subject AND {a}.year = {b}.year "
+    "AND {a}.grade IS NOT DISTINCT FROM {b}.grade"
+)
+_TYPE_WORDS = {"INTEGER": "целое число", "DOUBLE": "число (дробная часть через точку)",
+               "VARCHAR": "текст"}
+_PROBLEM_LIMIT = 200
+
+
+@dataclass
+class BlockInfo:
+    """What the importer needs to know about one work in the staged data."""
+
+    block: int
+    procedure: str
+    subject_name: str
+    grade: int | None
+    year: int | None
+    tasks: list[TaskSpec]
+    sheet: str = ""
+    title: str = ""
+    columns: dict[str, str] = field(default_factory=dict)
+    has_marks: bool = False
+    has_test_scores: bool = False
+    participants: int = 0
+
+
+@dataclass
+class BlockRules:
+    """Catalog facts for validating one block (set by the importer)."""
+
+    assessment_label: str
+    max_primary: float | None
+    scale: ScaleSpec | None
+    scale_note: str = ""
+    conversion: Mapping[int, float] | None = None
+    require_marks: bool = False
+
+
+def _nan_to_none(values: Sequence[float]) -> list[float | None]:
+    return [None if (v is None or (isinstance(v, float) and math.isnan(v))) else v for v in values]
+
+
+class Staging:
+    """A DuckDB database holding one file's results while they are checked."""
+
+    def __init__(
+        self, tmp_dir: Path, memory_limit: str = "1GB", con: duckdb.DuckDBPyConnection | None = None
+    ) -> None:
+        """Use ``con`` (the embedded fact store's connection) when given: the staged data are
+        temporary tables there and go to the fact tables without leaving DuckDB."""
+        self.shared = con is not None
+        self.con = con if con is not None else duckdb.connect(
+            ":memory:",
+            config={
+                "temp_directory": str(tmp_dir),
+                "memory_limit": memory_limit,
+                "threads": 2,
+                "preserve_insertion_order": True,
+            },
+        )
+        self.blocks: dict[int, BlockInfo] = {}
+        self.canonical = False
+        self.con.execute(
+            """
+            CREATE TEMP TABLE st_result (
+                block INTEGER, src_row INTEGER, org_code VARCHAR, org_name VARCHAR,
+                municipality VARCHAR, participant_code VARCHAR, class_label VARCHAR,
+                variant VARCHAR, sex VARCHAR, student_code VARCHAR, absent BOOLEAN,
+                primary_score DOUBLE, mark DOUBLE, test_score DOUBLE, journal_mark DOUBLE)
+            """
+        )
+        self.con.execute(
+            "CREATE TEMP TABLE st_task (block INTEGER, src_row INTEGER, task_pos SMALLINT, "
+            "score REAL, line INTEGER)"
+        )
+        self.con.execute(
+            """CREATE TEMP TABLE st_block_task (block INTEGER, task_pos SMALLINT, number VARCHAR,
+               max_score DOUBLE, column_label VARCHAR)"""
+        )
+
+    def close(self) -> None:
+        if not self.shared:
+            self.con.close()
+            return
+        for kind, catalog in (("VIEW", "duckdb_views()"), ("TABLE", "duckdb_tables()")):
+            names = self.con.execute(
+                f"SELECT {kind.lower()}_name FROM {catalog} WHERE temporary "
+                "AND starts_with(" + kind.lower() + "_name, 'st_')"
+            ).fetchall()
+            for (name,) in names:
+                self.con.execute(f"DROP {kind} IF EXISTS temp.{name}")
+
+    # --- loading --------------------------------------------------------------------------
+    def add_block(self, block: ResultsBlock) -> BlockInfo:
+        block_id = len(self.blocks) + 1
+        n = len(block)
+        marks = np.asarray(block.mark, dtype=float) if n else np.zeros(0)
+        tests = np.asarray(block.test_score, dtype=float) if n else np.zeros(0)
+        info = BlockInfo(
+            block=block_id,
+            procedure=block.procedure,
+            subject_name=block.subject_name,
+            grade=block.grade,
+            year=block.year,
+            tasks=list(block.tasks),
+            sheet=block.sheet,
+            title=block.title,
+            columns=dict(block.columns),
+            has_marks=bool(n and np.any(~np.isnan(marks))),
+            has_test_scores=bool(n and np.any(~np.isnan(tests))),
+            participants=n,
+        )
+        self.blocks[block_id] = info
+        results = pa.table(
+            {
+                "block": pa.array([block_id] * n, pa.int32()),
+                "src_row": pa.array(block.rows, pa.int32()),
+                "org_code": pa.array(block.org_code, pa.string()),
+                "org_name": pa.array(block.org_name, pa.string()),
+                "municipality": pa.array(block.municipality, pa.string()),
+                "participant_code": pa.array(block.participant_code, pa.string()),
+                "class_label": pa.array(block.class_label, pa.string()),
+                "variant": pa.array(block.variant, pa.string()),
+                "sex": pa.array(block.sex, pa.string()),
+                "student_code": pa.array(block.student_code, pa.string()),
+                "absent": pa.array(block.absent, pa.bool_()),
+                "primary_score": pa.array(_nan_to_none(block.primary), pa.float64()),
+                "mark": pa.array(_nan_to_none(block.mark), pa.float64()),
+                "test_score": pa.array(_nan_to_none(block.test_score), pa.float64()),
+                "journal_mark": pa.array(_nan_to_none(block.journal_mark), pa.float64()),
+            }
+        )
+        self._append("st_result", results)
+        scores = block.scores()
+        if scores.size:
+            rows_idx, task_idx = np.nonzero(~np.isnan(scores))
+            tasks = pa.table(
+                {
+                    "block": pa.array(np.full(rows_idx.size, block_id, dtype=np.int32)),
+                    "src_row": pa.array(np.asarray(block.rows, dtype=np.int32)[rows_idx]),
+                    "task_pos": pa.array((task_idx + 1).astype(np.int16)),
+                    "score": pa.array(scores[rows_idx, task_idx].astype(np.float32)),
+                    "line": pa.array(np.asarray(block.rows, dtype=np.int32)[rows_idx]),
+                }
+            )
+            self._append("st_task", tasks)
+        self._append(
+            "st_block_task",
+            pa.table(
+                {
+                    "block": pa.array([block_id] * len(block.tasks), pa.int32()),
+                    "task_pos": pa.array(range(1, len(block.tasks) + 1), pa.int16()),
+                    "number": pa.array([t.number for t in block.tasks], pa.string()),
+                    "max_score": pa.array([t.max_score for t in block.tasks], pa.float64()),
+                    "column_label": pa.array([t.column for t in block.tasks], pa.string()),
+                }
+            ),
+        )
+        return info
+
+    def _append(self, table: str, data: pa.Table) -> None:
+        self.con.register("_incoming", data)
+        try:
+            self.con.execute(f"INSERT INTO {table} BY NAME SELECT * FROM _incoming")
+        finally:
+            self.con.unregister("_incoming")
+
+    def add_canonical_csv(self, path: Path, problems: ProblemList) -> list[BlockInfo]:
+        """Stage the canonical long CSV (one row per participant × task) with DuckDB's reader.
+
+        The file is read once with its declared types (cells that do not convert are collected
+        with their line numbers), then one aggregation per participant builds the results and
+        checks that the participant's fields agree across rows. One record per line: a row's
+        line number is its position in the file. Returns the works found.
+        """
+        header = self._csv_header(path)
+        missing = [c for c in CANONICAL_COLUMNS if c not in header]
+        if missing:
+            problems.add(
+                "missing_column",
+                "В каноническом файле нет обязательных столбцов: " + ", ".join(missing) + ".",
+                row=1,
+            )
+            return []
+        types = {c: CANONICAL_TYPES.get(c, "VARCHAR") for c in header}
+        self.con.execute(
+            f"""
+            CREATE TEMP TABLE st_long AS
+            SELECT * FROM read_csv(?, header = true, columns = {_duck_struct(types)},
+                                   delim = ',', quote = '"', escape = '"',
+                                   store_rejects = true, rejects_table = 'st_rejects',
+                                   rejects_scan = 'st_rejects_scan', rejects_limit = 1000)
+            """,
+            [str(path)],
+        )
+        for line, column, kind, value in self.con.execute(
+            "SELECT line, column_name, error_type, csv_line FROM st_rejects ORDER BY line "
+            f"LIMIT {_PROBLEM_LIMIT}"
+        ).fetchall():
+            if str(kind) == "CAST":
+                problems.add(
+                    "not_a_number",
+                    f"Значение столбца {column} не соответствует формату: ожидается "
+                    f"{_TYPE_WORDS[types.get(str(column), 'VARCHAR')]}.",
+                    row=int(line),
+                    column=str(column),
+                    value=_cell_of(str(value), header, str(column)),
+                )
+            else:
+                problems.add(
+                    "bad_row",
+                    "Строка не соответствует заголовку (лишние или недостающие столбцы).",
+                    row=int(line),
+                    value=str(value)[:200],
+                )
+        if problems:
+            return []
+        self._check_required(problems)
+        if problems:
+            return []
+        self.con.execute(
+            """
+            CREATE TEMP TABLE st_canon_blocks AS
+            SELECT row_number() OVER (ORDER BY procedure, subject, grade, year) AS block,
+                   procedure, subject, grade, year
+            FROM (SELECT DISTINCT procedure, subject, grade, year FROM st_long)
+            """
+        )
+        self.canonical = True
+        task_specs = self._canonical_tasks(problems)
+        if problems:
+            return []
+        self._canonical_ranges(problems)
+        if problems:
+            return []
+        self._canonical_participants(problems)
+        if problems:
+            return []
+        infos = []
+        for block, proc, subject, grade, year in self.con.execute(
+            "SELECT * FROM st_canon_blocks ORDER BY block"
+        ).fetchall():
+            stats = self.con.execute(
+                "SELECT count(*), count(mark), count(test_score) FROM st_result WHERE block = ?",
+                [block],
+            ).fetchone()
+            assert stats is not None
+            info = BlockInfo(
+                block=int(block),
+                procedure=str(proc),
+                subject_name=str(subject),
+                grade=int(grade) if grade is not None else None,
+                year=int(year),
+                tasks=task_specs[int(block)],
+                title=f"{proc} {year} {subject}" + (f" {grade} класс" if grade else ""),
+                columns={
+                    "primary": "primary_score",
+                    "mark": "mark",
+                    "journal_mark": "journal_mark",
+                    "participant_code": "participant_code",
+                    "org_code": "org_code",
+                    "test_score": "test_score",
+                },
+                has_marks=bool(stats[1]),
+                has_test_scores=bool(stats[2]),
+                participants=int(stats[0]),
+            )
+            self.blocks[int(block)] = info
+            infos.append(info)
+        return infos
+
+    def _check_required(self, problems: ProblemList) -> None:
+        checks = {
+            "org_code": "coalesce(org_code, '') = ''",
+            "participant_code": "coalesce(participant_code, '') = ''",
+            "task": "coalesce(task, '') = ''",
+            "year": "year IS NULL",
+            "task_max": "task_max IS NULL",
+            "procedure": "coalesce(procedure, '') = ''",
+            "subject": "coalesce(subject, '') = ''",
+        }
+        counts = self.con.execute(
+            "SELECT " + ", ".join(f"count_if({c})" for c in checks.values()) + " FROM st_long"
+        ).fetchone()
+        assert counts is not None
+        for (column, condition), total in zip(checks.items(), counts, strict=True):
+            if not total:
+                continue
+            rows = self.con.execute(
+                f"SELECT rowid + 2 FROM st_long WHERE {condition} ORDER BY rowid "
+                f"LIMIT {_PROBLEM_LIMIT}"
+            ).fetchall()
+            for (line,) in rows:
+                problems.add("required", f"Не заполнен столбец {column}.", row=int(line),
+                             column=column)
+            problems.total += int(total) - len(rows)
+
+    def _canonical_tasks(self, problems: ProblemList) -> dict[int, list[TaskSpec]]:
+        """Task list per work in order of first appearance; the first maximum seen is the task's
+        maximum and any other value is a problem."""
+        self.con.execute(
+            f"""
+            CREATE TEMP TABLE st_canon_tasks AS
+            SELECT b.block, t.*
+            FROM (SELECT {_WORK}, task, arg_min(task_max, rowid) AS mx, min(task_max) AS mn,
+                         max(task_max) AS mxx, max(coalesce(task_level, '')) AS lvl,
+                         min(rowid) + 2 AS first_line
+                  FROM st_long GROUP BY {_WORK}, task) t
+            JOIN st_canon_blocks b ON {_WORK_JOIN.format(a='b', b='t')}
+            """
+        )
+        tasks = self.con.execute(
+            "SELECT block, task, mx, lvl, first_line FROM st_canon_tasks "
+            "ORDER BY block, first_line"
+        ).fetchall()
+        specs: dict[int, list[TaskSpec]] = {}
+        for block, task, mx, lvl, _first in tasks:
+            specs.setdefault(int(block), []).append(
+                TaskSpec(number=str(task), max_score=float(mx), level=str(lvl or ""),
+                         column=f"task={task}")
+            )
+        for task, first_max, other, line in self.con.execute(
+            f"""
+            SELECT l.task, any_value(t.mx), any_value(l.task_max), min(l.rowid) + 2
+            FROM st_long l JOIN st_canon_tasks t
+              ON {_WORK_JOIN.format(a='t', b='l')} AND t.task = l.task
+            WHERE t.mn <> t.mxx AND l.task_max <> t.mx
+            GROUP BY t.block, l.task ORDER BY 4 LIMIT {_PROBLEM_LIMIT}
+            """
+        ).fetchall():
+            problems.add(
+                "task_max_inconsistent",
+                f"У задания {task} в разных строках разный максимальный балл "
+                f"({first_max:g} и {other:g}).",
+                row=int(line), column="task_max", value=_fmt(other),
+            )
+        rows = [(b, i + 1, t.number, t.max_score) for b, lst in specs.items()
+                for i, t in enumerate(lst)]
+        self._append(
+            "st_block_task",
+            pa.table(
+                {
+                    "block": pa.array([r[0] for r in rows], pa.int32()),
+                    "task_pos": pa.array([r[1] for r in rows], pa.int16()),
+                    "number": pa.array([r[2] for r in rows], pa.string()),
+                    "max_score": pa.array([r[3] for r in rows], pa.float64()),
+                    "column_label": pa.array([f"task={r[2]}" for r in rows], pa.string()),
+                }
+            ),
+        )
+        return specs
+
+    def _canonical_ranges(self, problems: ProblemList) -> None:
+        """Scores within 0..max, checked on the long rows themselves."""
+        condition = "score < 0 OR score > task_max + 1e-9"
+        for line, task, score, mx in self.con.execute(
+            f"SELECT rowid + 2, task, score, task_max FROM st_long WHERE {condition} "
+            f"ORDER BY rowid LIMIT {_PROBLEM_LIMIT}"
+        ).fetchall():
+            problems.add(
+                "score_above_max" if score > mx else "score_negative",
+                f"Балл за задание {task} вне допустимого диапазона 0–{mx:g}.",
+                row=int(line), column=f"task={task}", value=_fmt(score),
+            )
+
+    def _canonical_participants(self, problems: ProblemList) -> None:
+        """One pass per participant: results, and fields that disagree between the rows."""
+        optional = set(self.con.sql("SELECT * FROM st_long LIMIT 0").columns)
+        opt = {c: (f"any_value({c})" if c in optional else "NULL") for c in CANONICAL_OPTIONAL}
+        self.con.execute(
+            f"""
+            CREATE TEMP TABLE st_part AS
+            SELECT b.block, p.* EXCLUDE ({_WORK})
+            FROM (
+                SELECT {_WORK}, lower(org_code) AS org_code, participant_code,
+                       min(rowid) + 2 AS src_row, count(*) AS n_rows,
+                       {opt['org_name']} AS org_name, {opt['municipality']} AS municipality,
+                       any_value(class_label) AS class_label, any_value(variant) AS variant,
+                       lower(left({opt['sex']}, 1)) AS sex, {opt['student_code']} AS student_code,
+                       bool_or(lower(coalesce(absent, '')) IN ('1', 'true', 'да', 'x', 'х'))
+                           AS absent,
+                       min(primary_score) AS primary_score, max(primary_score) AS p_max,
+                       count(primary_score) AS p_n, sum(score) AS total,
+                       min(mark) AS mark, max(mark) AS m_max, count(mark) AS m_n,
+                       min(journal_mark) AS journal_mark, max(journal_mark) AS j_max,
+                       count(journal_mark) AS j_n,
+                       {opt['test_score']} AS test_score,
+                       min(lower(coalesce(absent, ''))) AS a_min,
+                       max(lower(coalesce(absent, ''))) AS a_max
+                FROM st_long GROUP BY {_WORK}, lower(org_code), participant_code
+            ) p
+            JOIN st_canon_blocks b ON {_WORK_JOIN.format(a='b', b='p')}
+            """
+        )
+        for code, org, line in self.con.execute(
+            f"""
+            SELECT participant_code, org_code, src_row FROM st_part
+            WHERE primary_score <> p_max OR (p_n > 0 AND p_n < n_rows)
+               OR mark <> m_max OR (m_n > 0 AND m_n < n_rows)
+               OR journal_mark <> j_max OR (j_n > 0 AND j_n < n_rows)
+               OR a_min <> a_max
+            ORDER BY src_row LIMIT {_PROBLEM_LIMIT}
+            """
+        ).fetchall():
+            problems.add(
+                "participant_inconsistent",
+                f"У участника {code} (ОО {org}) в разных строках разные первичный балл, отметка "
+                "или признак отсутствия.",
+                row=int(line),
+            )
+        # Each participant has one row per task of the work: more rows mean a repeated task,
+        # fewer a missing one (absent participants too have a row per task, score empty).
+        self.con.execute(
+            """
+            CREATE TEMP TABLE st_task_counts AS
+            SELECT block, count(*) AS n FROM st_block_task GROUP BY block
+            """
+        )
+        odd = self.con.execute(
+            f"""
+            SELECT p.block, p.org_code, p.participant_code, p.src_row, p.n_rows, c.n
+            FROM st_part p JOIN st_task_counts c USING (block)
+            WHERE p.n_rows <> c.n ORDER BY p.src_row LIMIT {_PROBLEM_LIMIT}
+            """
+        ).fetchall()
+        for block, org, code, src_row, n_rows, n_tasks in odd:
+            if n_rows < n_tasks:
+                problems.add(
+                    "missing_task_row",
+                    f"У участника {code} (ОО {org}) строк {n_rows}, а заданий в работе "
+                    f"{n_tasks}: для каждого задания нужна строка (балл пустой, если задание не "
+                    "выполнялось).",
+                    row=int(src_row),
+                )
+                continue
+            for task, line in self.con.execute(
+                f"""
+                SELECT task, max(rowid) + 2 FROM st_long
+                WHERE lower(org_code) = ? AND participant_code = ?
+                  AND ({_WORK}) = (SELECT ({_WORK}) FROM st_canon_blocks WHERE block = ?)
+                GROUP BY task HAVING count(*) > 1 ORDER BY 2
+                """,
+                [org, code, block],
+            ).fetchall():
+                problems.add(
+                    "duplicate_task_row",
+                    f"Задание {task} участника {code} (ОО {org}) встречается несколько раз.",
+                    row=int(line), column="task",
+                )
+        for code, org, line, primary, total in self.con.execute(
+            f"""
+            SELECT participant_code, org_code, src_row, primary_score, total FROM st_part
+            WHERE NOT absent AND primary_score IS NOT NULL AND total IS NOT NULL
+              AND abs(primary_score - total) > 1e-6
+            ORDER BY src_row LIMIT {_PROBLEM_LIMIT}
+            """
+        ).fetchall():
+            problems.add(
+                "primary_not_sum",
+                f"Первичный балл участника {code} (ОО {org}) не равен сумме баллов за задания "
+                f"({_fmt(total)}).",
+                row=int(line), column="primary_score", value=_fmt(primary),
+            )
+        if problems:
+            return
+        self.con.execute(
+            """
+            INSERT INTO st_result
+            SELECT block, src_row, org_code, org_name, municipality, participant_code,
+                   class_label, variant, sex, student_code, absent, primary_score,
+                   CAST(mark AS DOUBLE), test_score, CAST(journal_mark AS DOUBLE)
+            FROM st_part
+            """
+        )
+        # Task scores stay in the long table; this view gives them the shape of st_task for the
+        # output and for conditional scale rules (range and sum checks were done above).
+        self.con.execute("DROP TABLE st_task")
+        self.con.execute(
+            f"""
+            CREATE TEMP VIEW st_task AS
+            SELECT p.block, p.src_row, bt.task_pos, CAST(l.score AS REAL) AS score,
+                   l.rowid + 2 AS line
+            FROM st_long l
+            JOIN st_canon_blocks b ON {_WORK_JOIN.format(a='b', b='l')}
+            JOIN st_part p ON p.block = b.block AND p.org_code = lower(l.org_code)
+                          AND p.participant_code = l.participant_code
+            JOIN st_block_task bt ON bt.block = b.block AND bt.number = l.task
+            WHERE l.score IS NOT NULL
+            """
+        )
+
+    def _csv_header(self, path: Path) -> list[str]:
+        with path.open("rb") as fh:
+            first = fh.readline().decode("utf-8-sig", errors="replace")
+        return [c.strip().strip('"') for c in first.strip("\r\n").split(",")]
+
+    # --- validation -----------------------------------------------------------------------
+    def validate(
+        self,
+        problems: ProblemList,
+        rules: Mapping[int, BlockRules],
+        known_orgs: Mapping[str, int],
+        *,
+        create_orgs: bool,
+        allowed_orgs: set[str] | None,
+    ) -> None:
+        """Run every row-level rule; add problems (file order) naming row, column and value."""
+        self._register_orgs(known_orgs)
+        sheet = {b: info.sheet for b, info in self.blocks.items()}
+
+        def col(block: int, name: str, default: str) -> str:
+            return self.blocks[block].columns.get(name, default)
+
+        for block, row, label, score, mx, number in ([] if self.canonical else self.con.execute(
+            f"""
+            SELECT t.block, t.line, bt.column_label, t.score, bt.max_score, bt.number
+            FROM st_task t JOIN st_block_task bt USING (block, task_pos)
+            WHERE t.score < 0 OR t.score > bt.max_score + 1e-9
+            ORDER BY t.block, t.line, t.task_pos LIMIT {_PROBLEM_LIMIT}
+            """
+        ).fetchall()):
+            problems.add(
+                "score_above_max" if score > mx else "score_negative",
+                f"Балл за задание {number} вне допустимого диапазона 0–{mx:g}.",
+                sheet=sheet[block],
+                row=row,
+                column=label,
+                value=_fmt(score),
+            )
+        for block, row, primary, total in [] if self.canonical else self.con.execute(
+            f"""
+            SELECT r.block, r.src_row, r.primary_score, s.total
+            FROM st_result r
+            JOIN (SELECT block, src_row, sum(score) AS total FROM st_task GROUP BY 1, 2) s
+              USING (block, src_row)
+            WHERE NOT r.absent AND r.primary_score IS NOT NULL
+              AND abs(r.primary_score - s.total) > 1e-6
+            ORDER BY r.block, r.src_row LIMIT {_PROBLEM_LIMIT}
+            """
+        ).fetchall():
+            problems.add(
+                "primary_not_sum",
+                f"Первичный балл не равен сумме баллов за задания ({_fmt(total)}).",
+                sheet=sheet[block],
+                row=row,
+                column=col(block, "primary", "Первичный балл"),
+                value=_fmt(primary),
+            )
+        for block, row, mark in self._rows(
+            "mark IS NOT NULL AND (mark NOT IN (2, 3, 4, 5))", "mark"
+        ):
+            problems.add(
+                "mark_out_of_range",
+                "Отметка должна быть 2, 3, 4 или 5.",
+                sheet=sheet[block],
+                row=row,
+                column=col(block, "mark", "Отметка"),
+                value=_fmt(mark),
+            )
+        for block, row, mark in self._rows(
+            "journal_mark IS NOT NULL AND (journal_mark NOT IN (1, 2, 3, 4, 5))", "journal_mark"
+        ):
+            problems.add(
+                "mark_out_of_range",
+                "Отметка по журналу должна быть от 1 до 5.",
+                sheet=sheet[block],
+                row=row,
+                column=col(block, "journal_mark", "Отметка по журналу"),
+                value=_fmt(mark),
+            )
+        for block, row, code in self.con.execute(
+            f"""
+            SELECT block, max(src_row), participant_code FROM st_result
+            GROUP BY block, org_code, participant_code HAVING count(*) > 1
+            ORDER BY 1, 2 LIMIT {_PROBLEM_LIMIT}
+            """
+        ).fetchall():
+            problems.add(
+                "duplicate_participant",
+                "Код участника повторяется в одной организации и работе.",
+                sheet=sheet[block],
+                row=row,
+                column=col(block, "participant_code", "Код участника"),
+                value=code,
+            )
+        if not create_orgs:
+            for block, row, code in self.con.execute(
+                f"""
+                SELECT block, min(src_row), org_code FROM st_result
+                WHERE org_code NOT IN (SELECT code FROM st_org)
+                GROUP BY block, org_code ORDER BY 1, 2 LIMIT {_PROBLEM_LIMIT}
+                """
+            ).fetchall():
+                problems.add(
+                    "unknown_organization",
+                    "Организации с таким логином нет в реестре. Добавьте её в реестр или "
+                    "загрузите файл с параметром --create-orgs.",
+                    sheet=sheet[block],
+                    row=row,
+                    column=col(block, "org_code", "ОО"),
+                    value=code,
+                )
+        if allowed_orgs is not None:
+            self.con.register(
+                "_allowed", pa.table({"code": pa.array(sorted(allowed_orgs), pa.string())})
+            )
+            for block, row, code in self.con.execute(
+                f"""
+                SELECT block, min(src_row), org_code FROM st_result
+                WHERE org_code NOT IN (SELECT code FROM _allowed)
+                GROUP BY block, org_code ORDER BY 1, 2 LIMIT {_PROBLEM_LIMIT}
+                """
+            ).fetchall():
+                problems.add(
+                    "foreign_organization",
+                    "Пользователь ОО может загружать результаты только своей организации.",
+                    sheet=sheet[block],
+                    row=row,
+                    column=col(block, "org_code", "ОО"),
+                    value=code,
+                )
+            self.con.unregister("_allowed")
+        for block, block_rules in rules.items():
+            self._validate_block(block, block_rules, problems)
+
+    def _rows(self, condition: str, column: str) -> list[tuple[Any, ...]]:
+        return self.con.execute(
+            f"SELECT block, src_row, {column} FROM st_result WHERE {condition} "
+            f"ORDER BY block, src_row LIMIT {_PROBLEM_LIMIT}"
+        ).fetchall()
+
+    def _validate_block(self, block: int, rules: BlockRules, problems: ProblemList) -> None:
+        sheet = self.blocks[block].sheet
+        columns = self.blocks[block].columns
+        if rules.max_primary is not None:
+            for row, primary in self.con.execute(
+                f"""SELECT src_row, primary_score FROM st_result WHERE block = ?
+                    AND primary_score > ? ORDER BY src_row LIMIT {_PROBLEM_LIMIT}""",
+                [block, rules.max_primary],
+            ).fetchall():
+                problems.add(
+                    "primary_above_max",
+                    f"Первичный балл больше максимального для работы «{rules.assessment_label}» "
+                    f"({rules.max_primary:g}).",
+                    sheet=sheet,
+                    row=row,
+                    column=columns.get("primary", "Первичный балл"),
+                    value=_fmt(primary),
+                )
+        if rules.require_marks:
+            for row, code in self.con.execute(
+                f"""SELECT src_row, participant_code FROM st_result WHERE block = ?
+                    AND NOT absent AND mark IS NULL ORDER BY src_row LIMIT {_PROBLEM_LIMIT}""",
+                [block],
+            ).fetchall():
+                problems.add(
+                    "mark_missing",
+                    "Не указана отметка участника, выполнявшего работу.",
+                    sheet=sheet,
+                    row=row,
+                    column=columns.get("mark", "Отметка"),
+                    value=code,
+                )
+        if rules.scale is not None and self.blocks[block].has_marks:
+            expected = self.expected_marks_sql(block, rules.scale)
+            if expected is not None:
+                for row, primary, mark, exp in self.con.execute(
+                    f"""
+                    SELECT r.src_row, r.primary_score, r.mark, e.expected
+                    FROM st_result r JOIN ({expected}) e USING (block, src_row)
+                    WHERE r.block = {block} AND NOT r.absent AND r.mark IS NOT NULL
+                      AND r.primary_score IS NOT NULL AND r.mark <> e.expected
+                    ORDER BY r.src_row LIMIT {_PROBLEM_LIMIT}
+                    """
+                ).fetchall():
+                    problems.add(
+                        "mark_inconsistent",
+                        f"Отметка не соответствует шкале ({rules.scale_note}): при первичном "
+                        f"балле {_fmt(primary)} положена «{int(exp)}».",
+                        sheet=sheet,
+                        row=row,
+                        column=columns.get("mark", "Отметка"),
+                        value=_fmt(mark),
+                    )
+        if rules.conversion and self.blocks[block].has_test_scores:
+            conv = pa.table(
+                {
+                    "p": pa.array([float(k) for k in rules.conversion], pa.float64()),
+                    "t": pa.array([float(v) for v in rules.conversion.values()], pa.float64()),
+                }
+            )
+            self.con.register("_conv", conv)
+            try:
+                for row, primary, test, exp in self.con.execute(
+                    f"""
+                    SELECT r.src_row, r.primary_score, r.test_score, c.t
+                    FROM st_result r JOIN _conv c ON c.p = r.primary_score
+                    WHERE r.block = ? AND r.test_score IS NOT NULL AND r.test_score <> c.t
+                    ORDER BY r.src_row LIMIT {_PROBLEM_LIMIT}
+                    """,
+                    [block],
+                ).fetchall():
+                    problems.add(
+                        "test_score_inconsistent",
+                        f"Тестовый балл не соответствует шкале перевода: при первичном балле "
+                        f"{_fmt(primary)} положено {_fmt(exp)}.",
+                        sheet=sheet,
+                        row=row,
+                        column=columns.get("test_score", "Тестовый балл"),
+                        value=_fmt(test),
+                    )
+            finally:
+                self.con.unregister("_conv")
+
+    def expected_marks_sql(self, block: int, scale: ScaleSpec) -> str | None:
+        """SQL giving (block, src_row, expected) for a block under a scale (with conditions).
+
+        None when a condition refers to tasks that the work does not have.
+        """
+        numbers = {
+            str(n): int(p)
+            for p, n in self.con.execute(
+                "SELECT task_pos, number FROM st_block_task WHERE block = ?", [block]
+            ).fetchall()
+        }
+        cases = " ".join(
+            f"WHEN r.primary_score >= {float(b)!r} THEN {int(m)}"
+            for m, b in sorted(scale.boundaries.items(), reverse=True)
+        )
+        lowest = min(scale.boundaries) - 1
+        expr = f"(CASE {cases} ELSE {lowest} END)"
+        joins = []
+        for i, cond in enumerate(sorted(scale.conditions, key=lambda c: -c.mark)):
+            positions = [numbers.get(t) for t in cond.tasks]
+            if any(p is None for p in positions):
+                return None
+            pos_list = ", ".join(str(p) for p in positions)
+            joins.append(
+                f"LEFT JOIN (SELECT block, src_row, sum(score) AS s FROM st_task "
+                f"WHERE block = {block} AND task_pos IN ({pos_list}) GROUP BY 1, 2) c{i} "
+                f"USING (block, src_row)"
+            )
+            expr = (
+                f"(CASE WHEN {expr} >= {cond.mark} AND coalesce(c{i}.s, 0) < "
+                f"{float(cond.min_points)!r} THEN {cond.otherwise} ELSE {expr} END)"
+            )
+        return (
+            f"SELECT r.block, r.src_row, {expr} AS expected FROM st_result r "
+            f"{' '.join(joins)} WHERE r.block = {block}"
+        )
+
+    def _register_orgs(self, known: Mapping[str, int]) -> None:
+        self.con.execute("DROP TABLE IF EXISTS temp.st_org")
+        table = pa.table(
+            {
+                "code": pa.array(list(known.keys()), pa.string()),
+                "org_id": pa.array(list(known.values()), pa.int32()),
+            }
+        )
+        self.con.register("_orgs", table)
+        self.con.execute("CREATE TEMP TABLE st_org AS SELECT * FROM _orgs")
+        self.con.unregister("_orgs")
+
+    # --- reading back -----------------------------------------------------------------------
+    def marks_and_primary(self, block: int) -> tuple[np.ndarray, np.ndarray]:
+        data = self.con.execute(
+            """SELECT primary_score, mark FROM st_result WHERE block = ? AND NOT absent
+               AND primary_score IS NOT NULL AND mark IS NOT NULL""",
+            [block],
+        ).fetchnumpy()
+        return np.asarray(data["primary_score"], dtype=float), np.asarray(data["mark"], dtype=float)
+
+    def org_summary(self) -> list[tuple[int, str, str, str, int]]:
+        """(block, org_code, org_name, municipality, participants) per block and organization."""
+        return [
+            (int(b), str(code), str(name or ""), str(mun or ""), int(n))
+            for b, code, name, mun, n in self.con.execute(
+                """SELECT block, org_code, any_value(org_name), any_value(municipality), count(*)
+                   FROM st_result GROUP BY block, org_code ORDER BY block, org_code"""
+            ).fetchall()
+        ]
+
+    def set_slices(self, slices: Sequence[tuple[int, str, int, int, int, int]]) -> None:
+        """Register (block, org_code, slice_id, assessment_id, org_id, year) for the output."""
+        table = pa.table(
+            {
+                "block": pa.array([s[0] for s in slices], pa.int32()),
+                "org_code": pa.array([s[1] for s in slices], pa.string()),
+                "slice_id": pa.array([s[2] for s in slices], pa.int64()),
+                "assessment_id": pa.array([s[3] for s in slices], pa.int32()),
+                "org_id": pa.array([s[4] for s in slices], pa.int32()),
+                "year": pa.array([s[5] for s in slices], pa.int16()),
+            }
+        )
+        self.con.execute("DROP TABLE IF EXISTS temp.st_slice")
+        self.con.register("_slices", table)
+        self.con.execute("CREATE TEMP TABLE st_slice AS SELECT * FROM _slices")
+        self.con.unregister("_slices")
+        self.con.execute(
+            """
+            CREATE OR REPLACE TEMP TABLE st_ids AS
+            SELECT r.block, r.src_row, s.slice_id, s.assessment_id, s.org_id, s.year,
+                   (s.slice_id << 32) + row_number() OVER (PARTITION BY s.slice_id
+                                                           ORDER BY r.src_row) AS result_id
+            FROM st_result r JOIN st_slice s USING (block, org_code)
+            """
+        )
+
+    def block_grades(self) -> dict[int, int | None]:
+        return {b: info.grade for b, info in self.blocks.items()}
+
+    def results_sql(self) -> str:
+        """The ``result`` fact rows (schema order) of the staged file."""
+        grades = ", ".join(
+            f"({b}, {g if g is not None else 'NULL'})" for b, g in self.block_grades().items()
+        )
+        return f"""
+            SELECT i.slice_id, i.result_id, i.assessment_id, i.org_id, i.year,
+                   CAST(g.grade AS SMALLINT) AS grade, r.participant_code, r.student_code,
+                   r.class_label, r.variant, r.sex, r.absent, r.primary_score,
+                   CAST(r.mark AS SMALLINT) AS mark, r.test_score,
+                   CAST(r.journal_mark AS SMALLINT) AS journal_mark
+            FROM st_result r JOIN st_ids i USING (block, src_row)
+            JOIN (VALUES {grades}) g(block, grade) ON g.block = r.block
+            """
+
+    def task_scores_sql(self) -> str:
+        """The ``task_score`` fact rows (schema order) of the staged file."""
+        return """
+            SELECT i.slice_id, i.result_id, i.assessment_id, i.org_id,
+                   CAST(t.task_pos AS SMALLINT) AS task_pos, CAST(t.score AS REAL) AS score
+            FROM st_task t JOIN st_ids i USING (block, src_row)
+            """
+
+    def output_results(self, batch_rows: int = 250_000) -> Iterator[pa.RecordBatch]:
+        yield from self.con.sql(self.results_sql()).to_arrow_reader(batch_rows)
+
+    def output_task_scores(self, batch_rows: int = 1_000_000) -> Iterator[pa.RecordBatch]:
+        yield from self.con.sql(self.task_scores_sql()).to_arrow_reader(batch_rows)
+
+    def slice_rows(self) -> dict[int, int]:
+        return {
+            int(s): int(n)
+            for s, n in self.con.execute(
+                "SELECT slice_id, count(*) FROM st_ids GROUP BY 1"
+            ).fetchall()
+        }
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _cell_of(line: str, header: list[str], column: str) -> str:
+    """The value of ``column`` in a raw CSV line (for the message), best effort."""
+    parts = line.split(",")
+    if column in header and header.index(column) < len(parts):
+        return parts[header.index(column)].strip('"')
+    return line[:100]
+
+
+def _duck_struct(cols: Mapping[str, str]) -> str:
+    inner = ", ".join(f"'{name}': '{kind}'" for name, kind in cols.items())
+    return "{" + inner + "}"

@@ -1,0 +1,3 @@
+"""Report builders (in progress)."""
+
+from __future__ import annotations

@@ -1,0 +1,1 @@
+"""Support for the project's test suite (a pytest plugin that isolates the instance)."""
