@@ -113,7 +113,8 @@ class ItemForm(forms.Form):
 class ReportForm(forms.Form):
     text = forms.CharField(label="Что сделано", widget=forms.Textarea(attrs={"rows": 3}))
     link_title = forms.CharField(label="Название документа", required=False, max_length=300)
-    link_url = forms.URLField(label="Ссылка на документ", required=False, max_length=1000)
+    link_url = forms.URLField(label="Ссылка на документ", required=False, max_length=1000,
+                              assume_scheme="https")
     file = forms.FileField(label="Файл-подтверждение", required=False)
 
 
@@ -137,7 +138,7 @@ class CommentForm(forms.Form):
 
 class EvidenceForm(forms.Form):
     title = forms.CharField(label="Название", required=False, max_length=300)
-    url = forms.URLField(label="Ссылка", required=False, max_length=1000)
+    url = forms.URLField(label="Ссылка", required=False, max_length=1000, assume_scheme="https")
     file = forms.FileField(label="Файл", required=False)
 
     def clean(self) -> dict[str, Any]:
@@ -232,5 +233,5 @@ class MukoEvidenceForm(forms.Form):
     step = forms.ChoiceField(label="Этап цикла",
                              choices=[(s.code, f"{s.number}. {s.name}") for s in CYCLE_STEPS])
     title = forms.CharField(label="Что подтверждает", max_length=300)
-    url = forms.URLField(label="Ссылка", required=False, max_length=1000)
+    url = forms.URLField(label="Ссылка", required=False, max_length=1000, assume_scheme="https")
     file = forms.FileField(label="Документ", required=False)

@@ -429,6 +429,17 @@ def effective_status(item: RoadmapItem, today: dt.date) -> str:
     return _effective_item_status(item, today)
 
 
+def evidence_counts(scope: Scope, roadmap: Roadmap) -> dict[int, int]:
+    """Item id → number of evidence documents the scope may see (for execution reports)."""
+    qs = Evidence.objects.filter(item__roadmap=roadmap).filter(item_q(scope, "item"))
+    if scope.is_school:
+        qs = qs.filter(Q(organization_id=scope.organization_id or 0) | Q(organization__isnull=True))
+    counts: dict[int, int] = defaultdict(int)
+    for item_id in qs.distinct().values_list("item_id", "pk"):
+        counts[item_id[0]] += 1
+    return dict(counts)
+
+
 
 # ----------------------------------------------------------------------------------------------
 
@@ -671,3 +682,14 @@ def muko_view(assessment: MukoAssessment) -> dict[str, Any]:
         "manual": list(manual),
         "directions": DIRECTIONS,
     }
+
+
+def organization_items(scope: Scope, org: Organization) -> QuerySet[RoadmapItem]:
+    """Roadmap items the organization answers for, visible in the scope (for its passport)."""
+    return (
+        RoadmapItem.objects.filter(item_q(scope))
+        .filter(school_items_q(org))
+        .filter(is_cancelled=False)
+        .distinct()
+        .order_by("roadmap_id", "position")
+    )

@@ -57,8 +57,11 @@ def demo_build(
     :func:`soko.imports.services.import_file`, exactly as a user's files would be.
     """
     from soko.core.instance import instance_init
+    from soko.cycle.services.demo import seed_demo_cycle
     from soko.imports.services import import_file, run_post_import_hooks
+    from soko.indicators.services import seed_demo_targets
     from soko.lib.generator import GeneratorConfig, generate, write_files
+    from soko.monitoring.services import seed_demo_monitoring
     from soko.registry.models import Organization
     from soko.warehouse.store import open_warehouse
 
@@ -109,9 +112,18 @@ def demo_build(
             rows += outcome.rows
     timings["import"] = time.monotonic() - t0
     t0 = time.monotonic()
-    say(0.92, "расчёт показателей и анализ")
+    say(0.88, "формы мониторинга и анкеты")
+    seed_demo_monitoring(seed=seed, years=years)
+    timings["monitoring"] = time.monotonic() - t0
+    t0 = time.monotonic()
+    say(0.9, "расчёт показателей и анализ")
     run_post_import_hooks(None)
     timings["compute"] = time.monotonic() - t0
+    t0 = time.monotonic()
+    say(0.96, "целевые значения, дорожные карты, рекомендации и меры")
+    seed_demo_targets()
+    seed_demo_cycle()
+    timings["cycle"] = time.monotonic() - t0
     users = _demo_users()
     report = DemoReport(
         schools=schools,

@@ -309,3 +309,27 @@ def indicator_summary(ind: Indicator) -> dict[str, Any]:
 
 def status_css(status: str) -> str:
     return STATUS_CLASSES.get(TargetStatus(status), "secondary") if status else "secondary"
+
+
+def subject_values(
+    scope: Scope,
+    *,
+    years: Iterable[int],
+    organization: Organization | None = None,
+    territory: Territory | None = None,
+) -> QuerySet[IndicatorValue]:
+    """Whole-group values of every active indicator for one organization or one territory in
+    ``years`` (for reports), visible in the scope; suppressed rows are included without
+    figures."""
+    qs = IndicatorValue.objects.filter(
+        year__in=list(years), breakdown_key="", indicator__retired=False
+    ).filter(_value_scope_q(scope))
+    if organization is not None:
+        qs = qs.filter(organization=organization)
+    elif territory is not None:
+        qs = qs.filter(territory=territory, organization__isnull=True)
+    else:
+        return qs.none()
+    return qs.select_related("indicator").order_by(
+        "indicator__direction", "indicator__order", "year"
+    )

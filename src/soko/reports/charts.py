@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import io
 import textwrap
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import matplotlib
 
@@ -53,6 +53,13 @@ def _png(fig: Figure) -> bytes:
     return buffer.getvalue()
 
 
+def _comma_axes(ax: Axes) -> None:
+    """Russian decimal comma on both axes."""
+    fmt = FuncFormatter(lambda v, _: f"{v:g}".replace(".", ",").replace("-", "−"))
+    ax.xaxis.set_major_formatter(fmt)
+    ax.yaxis.set_major_formatter(fmt)
+
+
 def _percent_axis(ax: Axes) -> None:
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:.0f} %"))
 
@@ -60,7 +67,7 @@ def _percent_axis(ax: Axes) -> None:
 def grouped_bars(
     title: str,
     categories: Sequence[str],
-    series: dict[str, Sequence[float | None]],
+    series: Mapping[str, Sequence[float | None]],
     *,
     percent: bool = True,
     colours: Sequence[str] | None = None,
@@ -88,7 +95,7 @@ def grouped_bars(
     return _png(fig)
 
 
-def stacked_marks(title: str, rows: Sequence[str], shares: dict[int, Sequence[float]]) -> bytes:
+def stacked_marks(title: str, rows: Sequence[str], shares: Mapping[int, Sequence[float]]) -> bytes:
     """Horizontal 100 % bars of the marks 2–5 per row (organization, municipality, region)."""
     fig, ax = plt.subplots(figsize=(6.8, 0.45 * len(rows) + 1.2))
     left = [0.0] * len(rows)
@@ -138,7 +145,7 @@ def histogram(
     return _png(fig)
 
 
-def lines(title: str, years: Sequence[int], series: dict[str, Sequence[float | None]],
+def lines(title: str, years: Sequence[int], series: Mapping[str, Sequence[float | None]],
           *, percent: bool = True, target: dict[int, float] | None = None) -> bytes:
     """Dynamics over years, optionally with target points."""
     fig, ax = plt.subplots(figsize=(6.8, 2.8))
@@ -169,6 +176,7 @@ def scatter(title: str, x: Sequence[float], y: Sequence[float], labels: Sequence
         if h:
             ax.annotate(_wrap(label, 18), (xi, yi), fontsize=7, xytext=(3, 3),
                         textcoords="offset points")
+    _comma_axes(ax)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title, loc="left")

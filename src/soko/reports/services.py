@@ -11,7 +11,6 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
 
 from soko.accounts.scope import Scope
 from soko.core.errors import ApplicationError

@@ -6,11 +6,15 @@ needs are missing; it never computes from facts (it reads what the areas stored)
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from soko.reports.document import Document
+
+if TYPE_CHECKING:
+    from soko.accounts.scope import Scope
 
 
 @dataclass(frozen=True)
@@ -19,7 +23,7 @@ class BuildContext:
     year: int | None
     organization: Any | None  # registry.Organization
     territory: Any | None  # registry.Territory
-    scope: Any  # accounts.scope.Scope
+    scope: Scope
     title: str
 
 
@@ -48,13 +52,11 @@ def register(kind: str, title: str, *, needs_org: bool = False, org_optional: bo
     return wrap
 
 
-def kinds() -> dict[str, KindSpec]:
-    from soko.reports.builders import (  # noqa: F401  (registers the builders)
-        cycle,
-        indicators,
-        procedures,
-        public,
-        risks,
-    )
+BUILDER_MODULES = ("procedures", "risks", "cycle", "indicators", "public")
 
+
+def kinds() -> dict[str, KindSpec]:
+    """Every registered kind (importing the builder modules registers them)."""
+    for name in BUILDER_MODULES:
+        importlib.import_module(f"soko.reports.builders.{name}")
     return dict(_KINDS)

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from soko.accounts.scope import Scope, _descendants
 from soko.reports.builders import BuildContext
-from soko.reports.document import Document, MethodNote, ReportRefused
+from soko.reports.document import Document, MethodNote, ReportRefused, format_value
 
 
 def anchor_scope(ctx: BuildContext) -> Scope:
@@ -22,6 +22,8 @@ def anchor_scope(ctx: BuildContext) -> Scope:
     """
     scope = ctx.scope
     if ctx.organization is not None:
+        if not scope.allows_org(ctx.organization):
+            raise ReportRefused("Эта организация недоступна пользователю, заказавшему отчёт.")
         return replace(scope, organization_id=ctx.organization.pk,
                        territory_ids=frozenset({ctx.organization.territory_id}))
     if ctx.territory is not None:
@@ -36,7 +38,7 @@ def place(ctx: BuildContext) -> str:
     """«МОУ СОШ № 1 (Городской округ)» or the territory's name."""
     if ctx.organization is not None:
         territory = getattr(ctx.organization, "territory", None)
-        return ctx.organization.short_name + (f" ({territory.name})" if territory else "")
+        return str(ctx.organization.short_name) + (f" ({territory.name})" if territory else "")
     if ctx.territory is not None:
         return str(ctx.territory.name)
     return "все территории"
@@ -84,7 +86,9 @@ def method_notes(codes: Iterable[str], year: int | None = None) -> list[MethodNo
         if param is None:
             continue
         value = param.value
-        text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        items = value if isinstance(value, list) else [value]
+        text = ", ".join(format_value(v) if isinstance(v, (int, float)) else str(v)
+                         for v in items)
         notes.append(MethodNote(
             name=param.name,
             value=f"{text} {param.unit}".strip(),
