@@ -23,7 +23,9 @@ def test_the_demo_builds_a_municipality_and_the_cli_reads_it(new_instance) -> No
     assert report["schools"] == schools and report["files"] > 50 and report["rows"] > 10_000
     assert {u["username"] for u in report["users"]} == {"region", "uo", "metod", "school"}
     orgs = json.loads(demo.soko("orgs", "list", "--json").stdout)
-    assert len(orgs) == schools
+    # the schools of the generator, and the kindergartens the monitoring forms are sent to
+    assert len([o for o in orgs if o["kind"] == "school"]) == schools
+    assert {o["kind"] for o in orgs} == {"school", "preschool"}
     assert all(o["territory"]["name"] and o["region"]["name"] for o in orgs)
     catalog = json.loads(demo.soko("catalog", "list", "--json").stdout)
     procedures = {a["procedure"] for a in catalog if a["tasks"] and a["scale"]}
