@@ -37,7 +37,7 @@ test-sqlite: setup
 
 test-postgres: setup
 	@if ./scripts/pg-available "$(PG_URL)"; then \
-		SOKO_DATABASE_URL="$(PG_URL)" $(BIN)/pytest -n 2 --dist loadfile -q -m "not browser"; \
+		SOKO_DATABASE_URL="$(PG_URL)" $(BIN)/pytest -n 2 --dist loadfile -q -m "not browser and not core"; \
 	else echo "PostgreSQL at $(PG_URL) does not answer: the PostgreSQL run is skipped."; fi
 
 bench: setup

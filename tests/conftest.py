@@ -216,3 +216,9 @@ def new_instance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
         with psycopg.connect(**admin, autocommit=True) as pg:
             for db in created:
                 pg.execute(f'DROP DATABASE IF EXISTS "{db}" WITH (FORCE)')
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Slow test files first: with ``--dist loadfile`` the two workers then finish together
+    instead of one waiting while the other runs a demo build at the very end."""
+    items.sort(key=lambda item: 0 if item.get_closest_marker("slow") else 1)

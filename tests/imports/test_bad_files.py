@@ -18,7 +18,7 @@ from soko.warehouse.schema import FACT_TABLES
 from soko.warehouse.store import open_warehouse
 from tests.conftest import DATA
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 BAD = DATA / "bad"
 ENTRIES: list[dict[str, Any]] = yaml.safe_load((BAD / "manifest.yaml").read_text("utf-8"))

@@ -20,7 +20,7 @@ from soko.warehouse.store import open_warehouse
 from tests.conftest import DATA
 from tests.imports.parsing.test_aggregates import appendix_to_xlsx, seed_appendix
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 REAL = DATA / "realdata"
 FORMS = REAL / "zabaikalsky-eao-ege-by-school"

@@ -17,7 +17,7 @@ from soko.indicators.models import IndicatorValue
 from soko.indicators.services import indicators_compute
 from tests.indicators import fixture
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 HIDDEN = "hidden"
 AREA_YAML = Path(__file__).resolve().parents[2] / "src/soko/indicators/data/indicators.yaml"

@@ -20,7 +20,15 @@ from soko.reports import builders
 from soko.reports.builders import BuildContext, kinds
 from soko.reports.builders.common import anchor_scope, new_document, note
 from soko.reports.charts import grouped_bars
-from soko.reports.document import Chart, Document, Paragraph, ReportRefused, Table, format_value
+from soko.reports.document import (
+    Chart,
+    Document,
+    Paragraph,
+    ReportRefused,
+    Table,
+    counted,
+    format_value,
+)
 from soko.reports.models import Report, ReportTemplate
 from soko.reports.render import render_xlsx
 from soko.reports.services import BASE_TEMPLATE, report_generate, report_request
@@ -76,6 +84,9 @@ def test_russian_number_formatting() -> None:
     assert format_value(3.14159, "0.00") == "3,14"
     assert format_value(None) == "—"
     assert format_value(dt.date(2026, 5, 4)) == "04.05.2026"
+    forms = ("работа", "работы", "работ")
+    assert [counted(n, *forms) for n in (1, 2, 5, 11, 21, 24, 112)] == [
+        "1 работа", "2 работы", "5 работ", "11 работ", "21 работа", "24 работы", "112 работ"]
 
 
 def test_docx_and_xlsx_carry_every_number_chart_and_the_appendix(personas, sample_kind,

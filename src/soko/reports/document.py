@@ -106,6 +106,21 @@ class Document:
         return [b for s in self.sections for b in s.blocks if isinstance(b, Chart)]
 
 
+def plural(n: int, one: str, few: str, many: str) -> str:
+    """The Russian form for ``n``: plural(21, "работа", "работы", "работ") → "работа"."""
+    n10, n100 = abs(n) % 10, abs(n) % 100
+    if n10 == 1 and n100 != 11:
+        return one
+    if 2 <= n10 <= 4 and not 12 <= n100 <= 14:
+        return few
+    return many
+
+
+def counted(n: int, one: str, few: str, many: str) -> str:
+    """«24 работы», «1 участник», «56 участников» (thousands separated)."""
+    return f"{format_value(n)} {plural(n, one, few, many)}"
+
+
 def format_value(value: Any, fmt: str = "") -> str:
     """Russian number formatting: decimal comma, thin thousands separator, «—» for None."""
     if value is None:

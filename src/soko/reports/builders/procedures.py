@@ -32,7 +32,16 @@ from soko.reports.builders.common import (
     refuse,
     suppress,
 )
-from soko.reports.document import Bullets, Chart, Document, MethodNote, Paragraph, Section, Table
+from soko.reports.document import (
+    Bullets,
+    Chart,
+    Document,
+    MethodNote,
+    Paragraph,
+    Section,
+    Table,
+    counted,
+)
 
 VPR = ("ВПР",)
 GIA9 = ("ОГЭ", "ГВЭ-9")
@@ -256,6 +265,10 @@ def _task_label(task: dict[str, Any]) -> str:
     return f"{task['number']} ({level}, {top_text} б.)"
 
 
+def _people(n: int) -> str:
+    return counted(n, "участник", "участника", "участников")
+
+
 def _vpr_work(doc: Document, data: dict[str, Any], analysis: Any, minimum: int,
               municipal: bool) -> dict[str, Any]:
     """One section per work; returns the figures the overall conclusions need."""
@@ -268,7 +281,7 @@ def _vpr_work(doc: Document, data: dict[str, Any], analysis: Any, minimum: int,
                                "gap": None, "lower": None}
     if data["suppressed"]:
         section.add(Paragraph(
-            f"Работу писали {unit['participants']} участников — меньше {data['min_group']}: "
+            f"Работу писали {_people(unit['participants'])} — меньше {data['min_group']}: "
             "результаты не показываются отдельно (они учтены в итогах муниципалитета и региона).",
             "note"))
         return summary
@@ -278,7 +291,7 @@ def _vpr_work(doc: Document, data: dict[str, Any], analysis: Any, minimum: int,
     a = data["analysis"]
     section.add(Paragraph(
         f"{unit['level_label'].capitalize()} «{unit['name']}»: работу писали "
-        f"{unit['participants']} участников"
+        f"{_people(unit['participants'])}"
         + (f" из {unit['organizations']} ОО" if unit["level"] not in ("organization", "class")
            else "")
         + (f", не писали {unit['absent']}" if unit["absent"] else "")
@@ -314,7 +327,7 @@ def _vpr_work(doc: Document, data: dict[str, Any], analysis: Any, minimum: int,
         bounds_text = "; ".join(f"«{m}» — от {v:g}" for m, v in sorted(bounds.items()))
         section.add(Paragraph(
             f"Границы отметок: {bounds_text or 'не заданы'} ({a['scale_status_label']}). "
-            f"Гистограмма {hist['reliability_label']} ({unit['participants']} участников; "
+            f"Гистограмма {hist['reliability_label']} ({_people(unit['participants'])}; "
             f"информативна от {hist['informative_n']}, ориентировочна от {hist['min_n']}). "
             "Пики распределения на границах отметок — возможный признак необъективности, "
             "требующий дополнительного анализа.", "note"))
@@ -530,7 +543,7 @@ def vpr_report(ctx: BuildContext) -> Document:
     if not collected:
         raise refuse(f"Для «{place(ctx)}» нет результатов ВПР {year} года: выполните "
                      f"«soko analysis compute --year {year}».")
-    doc = new_document(ctx, f"ВПР {year}: {len(collected)} работ",
+    doc = new_document(ctx, f"ВПР {year}: {counted(len(collected), 'работа', 'работы', 'работ')}",
                        _sources([a for a, _ in collected], scope, f"ФИС ОКО: ВПР {year}"))
     _vpr_overview(doc, collected, year)
     summaries = [_vpr_work(doc, data, a, minimum, municipal) for a, data in collected]
@@ -566,8 +579,10 @@ def _vpr_overview(doc: Document, collected: list[tuple[Any, dict[str, Any]]], ye
             for m in MARKS:
                 shares[m].append(_pct(u[f"share_{m}"]) or 0.0)
     section.add(Paragraph(
-        f"В {year} году проанализировано {len(collected)} работ ВПР; единица анализа — "
-        f"{unit0['level_label']} «{unit0['name']}», всего {total} результатов участников. "
+        f"В {year} году проанализировано ВПР: "
+        f"{counted(len(collected), 'работа', 'работы', 'работ')}; единица анализа — "
+        f"{unit0['level_label']} «{unit0['name']}», всего "
+        f"{counted(total, 'результат', 'результата', 'результатов')} участников. "
         "Сравнение — с муниципалитетом и регионом по тем же работам."))
     section.add(Table(
         f"Результаты ВПР {year} по работам, %",

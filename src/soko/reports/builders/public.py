@@ -20,7 +20,7 @@ from soko.reports.builders.common import (
     note,
     refuse,
 )
-from soko.reports.document import Bullets, Chart, Document, Paragraph, Table
+from soko.reports.document import Bullets, Chart, Document, Paragraph, Table, counted
 
 SYSTEM = "системное значение"
 METHOD = "Методика комплексного анализа СОКО"
@@ -321,7 +321,9 @@ def build_public(ctx: BuildContext) -> Document:
     kinds = dict(OrgKind.choices)
     types = dict(OrgType.choices)
     section.add(Paragraph(
-        f"В системе образования территории {summary.organizations} организаций, в том числе "
+        f"В системе образования территории "
+        f"{counted(summary.organizations, 'организация', 'организации', 'организаций')}, "
+        "в том числе "
         f"{summary.rural} в сельской местности; обучающихся — {summary.students}, педагогов — "
         f"{summary.teachers}.",
         style="lead",

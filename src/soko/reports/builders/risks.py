@@ -26,7 +26,15 @@ from soko.reports.builders.common import (
     refuse,
     suppress,
 )
-from soko.reports.document import Bullets, Chart, Document, MethodNote, Paragraph, Table
+from soko.reports.document import (
+    Bullets,
+    Chart,
+    Document,
+    MethodNote,
+    Paragraph,
+    Table,
+    plural,
+)
 from soko.risks import selectors
 from soko.risks.describe import index_text, marker_text, num, rule_text, social_text
 from soko.risks.markers import MARKER_CODES, MARKER_TITLES
@@ -132,17 +140,8 @@ def _status(flag: Flag | None) -> str:
     return str(flag.get_status_display())
 
 
-def _plural(n: int, one: str, few: str, many: str) -> str:
-    n10, n100 = n % 10, n % 100
-    if n10 == 1 and n100 != 11:
-        return one
-    if 2 <= n10 <= 4 and not 12 <= n100 <= 14:
-        return few
-    return many
-
-
 def _schools(n: int) -> str:
-    return f"{n} {_plural(n, 'ОО', 'ОО', 'ОО')}"
+    return f"{n} {plural(n, 'ОО', 'ОО', 'ОО')}"
 
 
 def _share(part: int, whole: int) -> float | None:
@@ -524,7 +523,7 @@ def objectivity(ctx: BuildContext) -> Document:
     head.add(Paragraph(
         f"Признаки рассчитаны по {_schools(assessed)}. Признаки необъективности выявлены у "
         f"{_schools(len(schools))} ({format_share(len(schools), assessed)}) в {len(active)} "
-        f"{_plural(len(active), 'работе', 'работах', 'работах')}; у {len(multi)} ОО — два вида "
+        f"{plural(len(active), 'работе', 'работах', 'работах')}; у {len(multi)} ОО — два вида "
         f"признаков и более, у {len(persistent)} ОО — два года подряд и более. Признак — "
         f"основание для проверки, а не вывод о нарушении.",
         style="lead",
@@ -636,7 +635,7 @@ def objectivity(ctx: BuildContext) -> Document:
     if top and top[0][1]:
         n_top = top[0][1]
         conclusions.append(f"Чаще всего срабатывает {top[0][0]} «{MARKER_TITLES[top[0][0]]}» "
-                           f"({n_top} {_plural(n_top, 'работа', 'работы', 'работ')}).")
+                           f"({n_top} {plural(n_top, 'работа', 'работы', 'работ')}).")
     if persistent:
         conclusions.append("Признаки устойчиво (два года подряд и более): "
                            + ", ".join(s["org"].short_name for s in persistent) + ".")
