@@ -33,11 +33,11 @@ lint: setup
 test: setup lint test-sqlite test-postgres
 
 test-sqlite: setup
-	env -u SOKO_DATABASE_URL -u SOKO_WAREHOUSE $(BIN)/pytest -n 2 --dist loadfile -q
+	env -u SOKO_DATABASE_URL -u SOKO_WAREHOUSE $(BIN)/pytest -n 2 --dist loadfile -q --durations=15
 
 test-postgres: setup
 	@if ./scripts/pg-available "$(PG_URL)"; then \
-		SOKO_DATABASE_URL="$(PG_URL)" $(BIN)/pytest -n 2 --dist loadfile -q -m "not browser and not core"; \
+		SOKO_DATABASE_URL="$(PG_URL)" $(BIN)/pytest -n 2 --dist loadfile -q --durations=15 -m "not browser and not core"; \
 	else echo "PostgreSQL at $(PG_URL) does not answer: the PostgreSQL run is skipped."; fi
 
 bench: setup

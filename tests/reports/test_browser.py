@@ -64,7 +64,8 @@ def test_reports_of_every_kind_render_to_non_blank_pdfs(page, live_server, demo_
     page.select_option("#id_kind", "vpr")
     page.fill("#id_year", str(YEAR))
     page.select_option("#id_fmt", "pdf")
-    page.click("[data-testid=report-submit]")
+    # the job runs eagerly inside this request: the ВПР report and its PDF take a while
+    page.click("[data-testid=report-submit]", timeout=180_000)
     page.wait_for_selector("[data-testid=report-status][data-status=done]", timeout=120_000)
     with page.expect_download() as download:
         page.click("[data-testid=download]")
