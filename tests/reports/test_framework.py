@@ -54,7 +54,7 @@ def sample(ctx: BuildContext) -> Document:
     section = doc.section("Результаты")
     section.add(Paragraph("Доля «2» выше в СОШ № 2."))
     section.add(Table("Доля отметок «2»", ["ОО", "Участников", "Доля «2», %"],
-                      [["СОШ № 1", 40, 12.5], ["СОШ № 2", 3, None]],
+                      [["СОШ № 1", 40, 12.5], ["СОШ № 2\x0b", 3, None]],
                       number_formats={2: "0.0%"}, note="— группа меньше 5 участников"))
     png = grouped_bars("Доля «2», %", ["СОШ № 1", "СОШ № 2"], {"2026": [12.5, 0.0]},
                        percent=True)

@@ -78,6 +78,7 @@ def template_context(doc: Document) -> dict[str, Any]:
     }
 
 
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")  # imported text may carry them
 _BORDERS = "".join(
     f'<w:{side} w:val="single" w:sz="4" w:space="0" w:color="9AA5B1"/>'
     for side in ("top", "left", "bottom", "right", "insideH", "insideV")
@@ -89,7 +90,7 @@ def _cell_xml(text: str, *, fill: str = "", bold: bool = False, right: bool = Fa
     props = f'<w:tcPr><w:shd w:val="clear" w:color="auto" w:fill="{fill}"/></w:tcPr>' if fill \
         else ""
     run_props = "<w:rPr>" + ("<w:b/>" if bold else "") + '<w:sz w:val="17"/></w:rPr>'
-    lines = [xml_escape(line) for line in text.split("\n")]
+    lines = [xml_escape(_XML_INVALID.sub("", line)) for line in text.split("\n")]
     body = '<w:br/>'.join(f'<w:t xml:space="preserve">{line}</w:t>' for line in lines)
     para_props = '<w:pPr><w:spacing w:after="0"/><w:jc w:val="right"/></w:pPr>' if right \
         else '<w:pPr><w:spacing w:after="0"/></w:pPr>'
@@ -315,7 +316,7 @@ def _xlsx_table(wb: Any, table: Table, section: str, used: set[str], head: Any, 
                     number = float(value)  # percents are stored as 0–100
                 sheet.write_number(3 + i, j, number, fmt)
             else:
-                sheet.write(3 + i, j, format_value(value), fmt)
+                sheet.write(3 + i, j, _XML_INVALID.sub("", format_value(value)), fmt)
                 widths[j] = min(max(widths[j], len(str(value))), 60)
     for j, w in enumerate(widths):
         sheet.set_column(j, j, w + 2)
