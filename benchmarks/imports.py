@@ -73,10 +73,12 @@ def prepare(schools: int, seed: int) -> dict[str, Path]:
         for subject, grade, n in counts:
             if total + n > 5_200_000:
                 continue
-            keep.append(f"(subject = '{subject}' AND grade = {grade})")
+            keep.append(f"(subject = '{subject}' AND grade = '{grade}')")
             total += n
         con.execute(
-            f"COPY (SELECT * FROM read_csv(?) WHERE {' OR '.join(keep)}) TO '{small}' "
+            # all_varchar: task numbers such as «1.1» and «1.10» must stay text
+            f"COPY (SELECT * FROM read_csv(?, all_varchar = true) WHERE {' OR '.join(keep)}) "
+            f"TO '{small}' "
             "(HEADER, DELIMITER ',')",
             [str(csv_file)],
         )
@@ -92,7 +94,8 @@ def write_fis_oko_xlsx(con, csv_file: Path, target: Path, *, subject: str, grade
 
     tasks = con.execute(
         "SELECT task, any_value(task_max), any_value(task_level), min(rowid) AS r FROM "
-        "(SELECT *, rowid FROM read_csv(?) WHERE subject = ? AND grade = ?) "
+        "(SELECT *, row_number() OVER () AS rowid FROM read_csv(?) "
+        "WHERE subject = ? AND grade = ?) "
         "GROUP BY task ORDER BY r",
         [str(csv_file), subject, grade],
     ).fetchall()
@@ -100,7 +103,8 @@ def write_fis_oko_xlsx(con, csv_file: Path, target: Path, *, subject: str, grade
         "SELECT org_code, participant_code, any_value(class_label), any_value(variant), "
         "list(score ORDER BY rowid), any_value(primary_score), any_value(mark), "
         "any_value(journal_mark), bool_or(absent = 1) FROM "
-        "(SELECT *, rowid FROM read_csv(?) WHERE subject = ? AND grade = ?) "
+        "(SELECT *, row_number() OVER () AS rowid FROM read_csv(?) "
+        "WHERE subject = ? AND grade = ?) "
         "GROUP BY org_code, participant_code ORDER BY min(rowid)",
         [str(csv_file), subject, grade],
     ).fetchall()
