@@ -239,8 +239,8 @@ def test_pages_order_follow_and_download_within_scope(personas, sample_kind, set
     assert Report.objects.count() == 1
 
 
-@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice: make setup installs it")
 def test_pdf_through_libreoffice(personas, sample_kind, tmp_path: Path) -> None:
+    assert shutil.which("soffice"), "LibreOffice is missing: `make setup` installs it"
     report = report_generate(
         report_request(kind=sample_kind, year=2026, org_code=None, fmt="pdf", user=None,
                        scope=SYSTEM),

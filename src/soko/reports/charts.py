@@ -181,3 +181,23 @@ def scatter(title: str, x: Sequence[float], y: Sequence[float], labels: Sequence
     ax.set_ylabel(ylabel)
     ax.set_title(title, loc="left")
     return _png(fig)
+
+
+def count_bars(title: str, categories: Sequence[str], values: Sequence[float | None],
+               colours: Sequence[str] | None = None) -> bytes:
+    """Bars of counts (integer axis, the count written above each bar) in the report style."""
+    ys = [float(v or 0) for v in values]
+    fig, ax = plt.subplots(figsize=(6.8, 3.0))
+    palette = list(colours or [ACCENT])
+    bars = ax.bar(range(len(ys)), ys, width=0.6,
+                  color=[palette[i % len(palette)] for i in range(len(ys))])
+    for bar, y in zip(bars, ys, strict=True):
+        ax.annotate(f"{y:.0f}", (bar.get_x() + bar.get_width() / 2, y), xytext=(0, 2),
+                    textcoords="offset points", ha="center", va="bottom", fontsize=8)
+    ax.set_xticks(range(len(ys)))
+    ax.set_xticklabels([_wrap(c, 16) for c in categories])
+    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_ylim(0, max([*ys, 1.0]) * 1.15)
+    ax.grid(axis="x", visible=False)
+    ax.set_title(title, loc="left")
+    return _png(fig)

@@ -103,6 +103,11 @@ def note(name: str, value: Any, source: str, source_kind: str) -> MethodNote:
     return MethodNote(name=name, value=str(value), source=source, source_kind=source_kind)
 
 
+def rounded(value: Any, digits: int = 1) -> float | None:
+    """A number rounded for a table cell; None (shown «—») stays None."""
+    return None if value is None else round(float(value), digits)
+
+
 def min_group() -> int:
     from soko.catalog.selectors import min_group_size
 

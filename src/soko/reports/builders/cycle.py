@@ -29,8 +29,8 @@ from soko.reports.builders.common import (
     new_document,
     note,
     refuse,
+    rounded,
 )
-from soko.reports.builders.risks import count_bars
 from soko.reports.document import Bullets, Chart, Document, Paragraph, Table
 
 SYSTEM_KIND = "системное значение СОКО"
@@ -210,7 +210,7 @@ def roadmap(ctx: BuildContext) -> Document:
     values: list[float | None] = [float(totals[s]) for s in STATUS_ORDER]
     summary.add(Chart(
         "Мероприятия по статусам исполнения",
-        count_bars("Мероприятия по статусам исполнения", labels, values,
+        charts.count_bars("Мероприятия по статусам исполнения", labels, values,
                    [STATUS_COLOURS[st] for st in STATUS_ORDER]),
         kind="bar", categories=labels, series={"Мероприятий": values},
     ))
@@ -292,9 +292,6 @@ def _min_orgs(year: int | None) -> int:
         return 3
 
 
-def _fmt_num(value: Any, digits: int = 1) -> float | None:
-    return None if value is None else round(float(value), digits)
-
 
 def _group_mean(series: dict[str, Any], group: str, year: int, minimum: int
                 ) -> tuple[float | None, bool]:
@@ -303,7 +300,7 @@ def _group_mean(series: dict[str, Any], group: str, year: int, minimum: int
         if point.get("year") == year:
             if int(point.get("n") or 0) < minimum:
                 return None, True
-            return _fmt_num(point.get("mean"), 2), False
+            return rounded(point.get("mean"), 2), False
     return None, False
 
 
@@ -391,11 +388,11 @@ def effectiveness(ctx: BuildContext) -> Document:
         rows.append([
             a.measure.title, a.indicator_name or a.indicator_code, a.unit,
             ", ".join(map(str, a.before_years)) or "—", ", ".join(map(str, a.after_years)) or "—",
-            _fmt_num(r.get("treated_before"), 2), _fmt_num(r.get("treated_after"), 2),
+            rounded(r.get("treated_before"), 2), rounded(r.get("treated_after"), 2),
             r.get("n_treated"),
-            _fmt_num(r.get("control_before"), 2), _fmt_num(r.get("control_after"), 2),
+            rounded(r.get("control_before"), 2), rounded(r.get("control_after"), 2),
             r.get("n_control"),
-            _fmt_num(a.estimate, 2), _fmt_num(a.ci_low, 2), _fmt_num(a.ci_high, 2),
+            rounded(a.estimate, 2), rounded(a.ci_low, 2), rounded(a.ci_high, 2),
             VERDICT_LABELS.get(a.verdict or "", str(a.get_status_display())),
         ])
         fill = VERDICT_FILL.get(a.verdict or "")

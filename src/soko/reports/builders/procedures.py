@@ -30,6 +30,7 @@ from soko.reports.builders.common import (
     note,
     place,
     refuse,
+    rounded,
     suppress,
 )
 from soko.reports.document import (
@@ -76,9 +77,6 @@ def _pct(share: float | None) -> float | None:
     """A share 0–1 as a percent rounded to 0.1 (None stays None)."""
     return None if share is None else round(share * 100.0, 1)
 
-
-def _round(value: float | None, digits: int = 1) -> float | None:
-    return None if value is None else round(float(value), digits)
 
 
 def _year(ctx: BuildContext) -> int:
@@ -247,7 +245,7 @@ def _marks_row(row: dict[str, Any]) -> list[Any]:
         row["participants"],
         *[_pct(row.get(f"share_{m}")) for m in MARKS],
         _pct(row.get("share_45")),
-        _round(row.get("mean_primary"), 2),
+        rounded(row.get("mean_primary"), 2),
         _pct(row.get("percent")),
     ]
 
@@ -400,9 +398,9 @@ def _vpr_work(doc: Document, data: dict[str, Any], analysis: Any, minimum: int,
         j_rows = []
         for c in cols:
             lower, equal, higher, total = c["rows"]
-            j_rows.append([c["name"], total["count"], lower["count"], _round(lower["pct"]),
-                           equal["count"], _round(equal["pct"]), higher["count"],
-                           _round(higher["pct"]), c["gap"], _round(c["gap_pct"])])
+            j_rows.append([c["name"], total["count"], lower["count"], rounded(lower["pct"]),
+                           equal["count"], rounded(equal["pct"]), higher["count"],
+                           rounded(higher["pct"]), c["gap"], rounded(c["gap_pct"])])
         section.add(Table(
             f"{name}: отметки за работу и отметки по журналу",
             ["Единица", "Пар отметок", "Понизили, чел.", "Понизили, %", "Подтвердили, чел.",
@@ -439,7 +437,7 @@ def _vpr_work(doc: Document, data: dict[str, Any], analysis: Any, minimum: int,
             f"{name}: результаты по классам, %",
             ["Единица", "Участников", "% «2»", "% «4» и «5»", "Ср. перв. балл", "% от макс."],
             [[c["name"], c["participants"], _pct(c.get("share_2")), _pct(c.get("share_45")),
-              _round(c.get("mean_primary"), 2), _pct(c.get("percent"))] for c in children],
+              rounded(c.get("mean_primary"), 2), _pct(c.get("percent"))] for c in children],
             number_formats={2: PCT, 3: PCT, 4: "0.00", 5: PCT},
             note=SUPPRESSED_NOTE.format(n=minimum)
             if any(c["suppressed"] for c in children) else "",
@@ -572,7 +570,7 @@ def _vpr_overview(doc: Document, collected: list[tuple[Any, dict[str, Any]]], ye
         u = data["unit"]
         total += u["participants"]
         rows.append([_work_name(a), u["participants"], *[_pct(u.get(f"share_{m}")) for m in MARKS],
-                     _pct(u.get("share_45")), _round(u.get("mean_primary"), 2),
+                     _pct(u.get("share_45")), rounded(u.get("mean_primary"), 2),
                      _pct(u.get("percent"))])
         if not u["suppressed"] and u.get("share_2") is not None:
             names.append(_work_name(a))
@@ -889,7 +887,7 @@ def gia9_report(ctx: BuildContext) -> Document:
         r_shares = _marks_shares(r, minimum) if r is not None else [None] * 4
         r_quality = (round((r.mark_4 + r.mark_5) / r.marked * 100.0, 1)
                      if r is not None and r.marked and r.participants >= minimum else None)
-        mean = suppress(_round(s.mean_primary, 2), s.participants, minimum)
+        mean = suppress(rounded(s.mean_primary, 2), s.participants, minimum)
         rows.append([_work_name(a), s.participants, suppress(s.mark_2, s.participants, minimum),
                      *shares, quality, mean, r_shares[0], r_quality])
         if shares[0] is not None:
@@ -1042,11 +1040,11 @@ def gia11_report(ctx: BuildContext) -> Document:
         r = ref.get(a.pk)
         n = s.participants
         b, bn = below(s)
-        mean = suppress(_round(s.mean_test, 1), n, minimum) if s.test_n else None
+        mean = suppress(rounded(s.mean_test, 1), n, minimum) if s.test_n else None
         h100 = s100(s, a.subject) if s.test_n else None
         high = s.test_high if s.test_n else None
         high_80_99 = None if high is None or h100 is None else high - h100
-        r_mean = (_round(r.mean_test, 1) if r is not None and r.test_n
+        r_mean = (rounded(r.mean_test, 1) if r is not None and r.test_n
                   and r.participants >= minimum else None)
         r_b = below(r) if r is not None else (0, 0)
         r_below = _share(*r_b) if r is not None and r.participants >= minimum else None
@@ -1119,7 +1117,7 @@ def gia11_report(ctx: BuildContext) -> Document:
         matrix = _matrix(f"ГИА-11 {year}: средний тестовый балл по организациям",
                          [a for a in analyses if any(x.test_n for x in orgs[a.pk].values())],
                          orgs,
-                         lambda s: _round(s.mean_test, 1) if s.test_n else None, minimum, "0.0",
+                         lambda s: rounded(s.mean_test, 1) if s.test_n else None, minimum, "0.0",
                          "")
         if matrix is not None and len(matrix.columns) > 1:
             org_section.add(matrix)

@@ -19,15 +19,13 @@ from soko.reports.builders.common import (
     new_document,
     note,
     refuse,
+    rounded,
 )
 from soko.reports.document import Bullets, Chart, Document, Paragraph, Table, counted
 
 SYSTEM = "системное значение"
 METHOD = "Методика комплексного анализа СОКО"
 
-
-def _r(value: Any, digits: int = 2) -> float | None:
-    return None if value is None else round(float(value), digits)
 
 
 def _direction_label(code: str) -> str:
@@ -92,8 +90,8 @@ def build_complex(ctx: BuildContext) -> Document:
     section.add(Table(
         title="Позиции ОО по процедурам",
         columns=["ОО", "ВПР", "ОГЭ", "ЕГЭ", "Разрыв", "Согласованы", "Вывод"],
-        rows=[[a["name"], _r(a["vpr"]), _r(a["oge"]), _r(a["ege"]), _r(a["gap"]),
-               a["agrees"], a["text"]] for a in agreements],
+        rows=[[a["name"], rounded(a["vpr"], 2), rounded(a["oge"], 2), rounded(a["ege"], 2),
+               rounded(a["gap"], 2), a["agrees"], a["text"]] for a in agreements],
         number_formats={1: "0.00", 2: "0.00", 3: "0.00", 4: "0.00"},
         note="Позиция ОО не рассчитывается по работам с числом участников меньше минимального "
              "(«—»).",
@@ -105,8 +103,8 @@ def build_complex(ctx: BuildContext) -> Document:
         section.add(Table(
             title="Динамика позиций ОО по годам",
             columns=["ОО", "Процедура", *[f"{y} г." for y in dyn_years], "Изменение"],
-            rows=[[d["name"], d["procedure"], *[_r(v) for v in d["values"]], _r(d["change"])]
-                  for d in data["dynamics"]],
+            rows=[[d["name"], d["procedure"], *[rounded(v, 2) for v in d["values"]],
+                   rounded(d["change"], 2)] for d in data["dynamics"]],
             number_formats=dict.fromkeys(range(2, 3 + len(dyn_years)), "0.00"),
         ))
     negative = data["negative_trends"]
@@ -115,8 +113,8 @@ def build_complex(ctx: BuildContext) -> Document:
         columns=["ОО", "Работа", "Доля «2» по годам", "Изменение, п. п."],
         rows=[[n["name"], f"{n['procedure']} {n['subject']}"
                + (f", {n['grade']} кл." if n["grade"] else ""),
-               "; ".join(f"{p['year']}: {_r(p['share_2_pct'], 1)} %".replace(".", ",")
-                         for p in n["points"]), _r(n["change_pp"], 1)] for n in negative],
+               "; ".join(f"{p['year']}: {rounded(p['share_2_pct'], 1)} %".replace(".", ",")
+                         for p in n["points"]), rounded(n["change_pp"], 1)] for n in negative],
         number_formats={3: "0.0"},
         note="" if negative else "Отрицательной динамики доли «2» не выявлено.",
     ))
@@ -146,8 +144,8 @@ def build_complex(ctx: BuildContext) -> Document:
         section.add(Table(
             title=f"Состав кластеров ({run['territory']})",
             columns=["Кластер", "ОО", "ВПР", "ОГЭ", "ЕГЭ"],
-            rows=[[m["cluster"] + 1, m["name"], _r(m["features"].get("ВПР")),
-                   _r(m["features"].get("ОГЭ")), _r(m["features"].get("ЕГЭ"))]
+            rows=[[m["cluster"] + 1, m["name"], rounded(m["features"].get("ВПР"), 2),
+                   rounded(m["features"].get("ОГЭ"), 2), rounded(m["features"].get("ЕГЭ"), 2)]
                   for m in run["members"]],
             number_formats={2: "0.00", 3: "0.00", 4: "0.00"},
         ))
@@ -207,7 +205,7 @@ def _cluster_chart(run: dict[str, Any]) -> Chart | None:
     png = charts.scatter(title, x, y, names, xlabel="позиция по ВПР, SD",
                          ylabel="позиция по ГИА, SD")
     return Chart(title=title, png=png, kind="scatter", categories=names,
-                 series={"ВПР": [_r(v) for v in x], "ГИА": [_r(v) for v in y]})
+                 series={"ВПР": [rounded(v, 2) for v in x], "ГИА": [rounded(v, 2) for v in y]})
 
 
 def _risk_table(risks: dict[str, Any] | None) -> Table:
@@ -357,7 +355,8 @@ def build_public(ctx: BuildContext) -> Document:
             continue
         now, before = by_ind[pk].get(year), by_ind[pk].get(year - 1)
         trend = _plain_trend(now, before, ind.polarity)
-        rows.append([ind.short_name or ind.name, ind.unit, _r(before, 1), _r(now, 1), trend])
+        rows.append([ind.short_name or ind.name, ind.unit, rounded(before, 1), rounded(now, 1),
+                     trend])
         if trend in ("улучшился", "ухудшился"):
             plain.append(f"«{ind.short_name or ind.name}» {trend}")
     section.add(Paragraph(
@@ -431,8 +430,8 @@ def build_public(ctx: BuildContext) -> Document:
         section.add(Table(
             title=f"Целевые значения на {year + 1} год",
             columns=["Показатель", "Цель", "Ожидаемое значение по тренду"],
-            rows=[[g.indicator.short_name or g.indicator.name, _r(g.value, 1),
-                   _r(g.projected_value, 1)] for g in goals],
+            rows=[[g.indicator.short_name or g.indicator.name, rounded(g.value, 1),
+                   rounded(g.projected_value, 1)] for g in goals],
             number_formats={1: "0.0", 2: "0.0"},
         ))
     section.add(Bullets(_public_goals(rows, goals, risks, year)))
@@ -485,7 +484,7 @@ def _talents_table(scope: Any, year: int, values: list[Any]) -> Table:
 def _public_goals(rows: list[list[Any]], goals: list[Any], risks: dict[str, Any] | None,
                   year: int) -> list[str]:
     out = [f"Достичь целевого значения показателя «{g.indicator.short_name or g.indicator.name}»"
-           f" — {_r(g.value, 1)} {g.indicator.unit}.".replace(".0 ", ",0 ") for g in goals]
+           f" — {rounded(g.value, 1)} {g.indicator.unit}.".replace(".0 ", ",0 ") for g in goals]
     out += [f"Остановить ухудшение показателя «{r[0]}»." for r in rows if r[4] == "ухудшился"]
     if risks is not None and risks["kinds"]["low_results"]["schools"]:
         out.append("Продолжить адресную поддержку школ с низкими результатами обучения.")

@@ -7,10 +7,8 @@ scope and word the evidence with :mod:`soko.risks.describe`, as the pages do.
 
 from __future__ import annotations
 
-import io
-import textwrap
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 
 from soko.accounts.scope import Scope
@@ -98,32 +96,6 @@ def import_sources(scope: Scope, years: Iterable[int], kinds: Iterable[str] | No
             f"файл «{batch.file_name}»"
         )
     return out
-
-
-def count_bars(title: str, categories: Sequence[str], values: Sequence[float | None],
-               colours: Sequence[str] | None = None) -> bytes:
-    """Bars of counts (integer axis, the count written above each bar) in the report style."""
-    import matplotlib.pyplot as plt
-    from matplotlib.ticker import MaxNLocator
-
-    ys = [float(v or 0) for v in values]
-    fig, ax = plt.subplots(figsize=(6.8, 3.0))
-    palette = list(colours or [charts.ACCENT])
-    bars = ax.bar(range(len(ys)), ys, width=0.6,
-                  color=[palette[i % len(palette)] for i in range(len(ys))])
-    for bar, y in zip(bars, ys, strict=True):
-        ax.annotate(f"{y:.0f}", (bar.get_x() + bar.get_width() / 2, y), xytext=(0, 2),
-                    textcoords="offset points", ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(range(len(ys)))
-    ax.set_xticklabels([textwrap.fill(c, 16) for c in categories])
-    ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-    ax.set_ylim(0, max([*ys, 1.0]) * 1.15)
-    ax.grid(axis="x", visible=False)
-    ax.set_title(title, loc="left")
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=charts.DPI)
-    plt.close(fig)
-    return buffer.getvalue()
 
 
 def _run_source() -> list[str]:
@@ -234,7 +206,7 @@ def low_results(ctx: BuildContext) -> Document:
     counts: list[float | None] = [float(quadrants.get(q, 0)) for q in QUADRANT_SHORT]
     head.add(Chart(
         "Число ОО по квадрантам",
-        count_bars("Число ОО по квадрантам", categories, counts,
+        charts.count_bars("Число ОО по квадрантам", categories, counts,
                    [QUADRANT_COLOURS[q] for q in QUADRANT_SHORT]),
         kind="bar", categories=categories, series={"Число ОО": counts},
     ))
@@ -535,7 +507,7 @@ def objectivity(ctx: BuildContext) -> Document:
     values: list[float | None] = [float(page.by_marker.get(c, 0)) for c in MARKER_CODES]
     head.add(Chart(
         "Число работ ОО по признакам M1–M8",
-        count_bars("Число работ ОО по признакам M1–M8", list(MARKER_CODES), values),
+        charts.count_bars("Число работ ОО по признакам M1–M8", list(MARKER_CODES), values),
         kind="bar", categories=list(MARKER_CODES), series={"Работ ОО": values},
     ))
 
