@@ -44,6 +44,13 @@ class Config:
     duckdb_memory: str
 
     @property
+    def duckdb_memory_bytes(self) -> int:
+        """The memory limit in bytes, read as DuckDB reads it (1GB = 10⁹ bytes)."""
+        match = re.fullmatch(r"([\d.]+)([KMGT])B", self.duckdb_memory)
+        assert match is not None  # checked by _memory
+        return int(float(match[1]) * 1000 ** ("KMGT".index(match[2]) + 1))
+
+    @property
     def uploads_dir(self) -> Path:
         return self.data_dir / "uploads"
 

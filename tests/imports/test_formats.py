@@ -7,6 +7,8 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 
 from soko.catalog.models import Assessment
@@ -101,6 +103,37 @@ def test_the_canonical_long_format(personas, tmp_path: Path) -> None:
         ("1", 5.0, 5, False), ("2", 1.0, 2, False), ("3", None, None, True)]
     work = Assessment.objects.get(title="ВПР 2025 История 6 класс")
     assert work.scale_status == Assessment.ScaleStatus.DERIVED
+
+
+def test_the_canonical_long_format_as_parquet(personas, tmp_path: Path) -> None:
+    """The same rows as Parquet, with numbers stored as numbers; a cell that does not convert
+    is named by its record number."""
+    names = ["procedure", "subject", "grade", "year", "org_code", "participant_code",
+             "class_label", "variant", "task", "task_max", "task_level", "score",
+             "primary_score", "mark", "journal_mark", "absent"]
+    records = [
+        ["ВПР", "ИС", 6, 2025, "sch990002", code, "6А", "1", str(task), mx, "Б", score, total,
+         mark, 4, "0"]
+        for code, scores, total, mark in (("1", [2, 1, 2], 5.0, 5), ("2", [0, 1, 0], 1.0, 2))
+        for task, (score, mx) in enumerate(zip(scores, [2.0, 1.0, 2.0], strict=True), start=1)
+    ]
+    table = pa.table(list(zip(*records, strict=True)), names=names)
+    pq.write_table(table, tmp_path / "history.parquet")
+    outcome = import_file(tmp_path / "history.parquet")
+    assert outcome.kind == "canonical" and outcome.rows == 2
+    assert outcome.extra["task_scores"] == 6
+    with open_warehouse() as wh:
+        t = wh.facts("result").order_by("participant_code").to_pyarrow().to_pylist()
+    assert [(r["participant_code"], r["primary_score"], r["mark"]) for r in t] == [
+        ("1", 5.0, 5), ("2", 1.0, 2)]
+    bad = table.set_column(11, "score", pa.array([str(r[11]) for r in records[:3]] + ["1,5"]
+                                                  + [str(r[11]) for r in records[4:]]))
+    pq.write_table(bad, tmp_path / "bad.parquet")
+    with pytest.raises(ImportRejected) as rejected:
+        import_file(tmp_path / "bad.parquet")
+    [problem] = rejected.value.problems
+    assert (problem.rule, problem.row, problem.column, problem.value) == (
+        "not_a_number", 4, "score", "1,5")
 
 
 def _ods(path: Path, rows: list[list[object]]) -> Path:

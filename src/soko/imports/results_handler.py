@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+
 from soko.catalog.models import Assessment, Procedure, Source, Subject
 from soko.catalog.selectors import conversion_of, scale_spec
 from soko.catalog.services import (
@@ -104,7 +106,9 @@ class ResultsHandler:
         assert self.staging is not None
         ctx.progress(0.1, "чтение файла")
         if self.kind == "canonical":
-            return self.staging.add_canonical_csv(ctx.path, ctx.problems)
+            return self.staging.add_canonical(
+                ctx.path, ctx.problems, memory_bytes=settings.SOKO.duckdb_memory_bytes
+            )
         parsed: rp.ParsedResults
         if self.kind == "vpr_results":
             parsed = rp.parse_vpr_individual(ctx.sheets, file_name=ctx.file_name, year=ctx.year)

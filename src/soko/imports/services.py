@@ -351,7 +351,7 @@ def _commit(ctx: ImportContext, handler: KindHandler, sha: str) -> ImportBatch:
             **{k: v for k, v in ctx.summary.items() if k not in {"assessments"}},
         }
         batch.save(update_fields=["rows_accepted", "summary", "updated_at"])
-        replaced = _supersede(ctx, slices)
+        replaced = _supersede(batch, slices)
     if handler.writes_facts:
         states = {s.pk: ACTIVE for s in slices} | dict.fromkeys(replaced, SUPERSEDED)
         with open_warehouse() as wh, wh.write() as writer:
@@ -359,41 +359,59 @@ def _commit(ctx: ImportContext, handler: KindHandler, sha: str) -> ImportBatch:
     return batch
 
 
-def _create_slices(ctx: ImportContext, batch: ImportBatch) -> list[ImportSlice]:
-    return ImportSlice.objects.bulk_create(
-        [
-            ImportSlice(
-                batch=batch,
-                kind=ctx.kind,
-                unit_key=ps.unit_key,
-                assessment_id=ps.assessment_id,
-                organization_id=ps.organization_id,
-                year=ps.year,
-                rows=ps.rows,
-                state=ImportSlice.State.ACTIVE,
-            )
-            for ps in ctx.plan
-        ],
-        batch_size=1000,
+@dataclass(frozen=True)
+class _NewSlice:
+    pk: int
+    unit_key: str
+    organization_id: int | None
+    rows: int
+
+
+def _create_slices(ctx: ImportContext, batch: ImportBatch) -> list[_NewSlice]:
+    """Insert the batch's slices in plan order; returns them with their ids.
+
+    Plain ``INSERT``s: ``bulk_create`` spends about 0.1 ms a slice building model instances,
+    a second for a regional file of 11 000 slices.
+    """
+    quote = connection.ops.quote_name
+    columns = ["batch_id", "kind", "unit_key", "assessment_id", "organization_id", "year", "rows",
+               "state"]
+    values = [
+        (batch.pk, ctx.kind, ps.unit_key, ps.assessment_id, ps.organization_id, ps.year, ps.rows,
+         ImportSlice.State.ACTIVE.value)
+        for ps in ctx.plan
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {quote(ImportSlice._meta.db_table)} "
+            f"({', '.join(quote(c) for c in columns)}) VALUES ({', '.join(['%s'] * len(columns))})",
+            values,
+        )
+    ids = list(
+        ImportSlice.objects.filter(batch=batch).order_by("pk").values_list("pk", flat=True)
     )
+    assert len(ids) == len(ctx.plan)
+    return [
+        _NewSlice(pk=pk, unit_key=ps.unit_key, organization_id=ps.organization_id, rows=ps.rows)
+        for pk, ps in zip(ids, ctx.plan, strict=True)
+    ]
 
 
-def _supersede(ctx: ImportContext, slices: list[ImportSlice]) -> list[int]:
+def _supersede(batch: ImportBatch, slices: list[_NewSlice]) -> list[int]:
     """Mark earlier active slices with the same unit key superseded. Returns their ids."""
     by_key = {s.unit_key: s for s in slices if s.unit_key}
     if not by_key:
         return []
-    new_ids = {s.pk for s in slices}
     olds = [
         old
         for chunk in _chunked(sorted(by_key), 500)
         for old in ImportSlice.objects.filter(
             unit_key__in=chunk, state=ImportSlice.State.ACTIVE
-        ).exclude(pk__in=new_ids)
+        ).exclude(batch=batch)
     ]
     for old in olds:
         old.state = ImportSlice.State.SUPERSEDED
-        old.superseded_by = by_key[old.unit_key]
+        old.superseded_by_id = by_key[old.unit_key].pk
     ImportSlice.objects.bulk_update(olds, ["state", "superseded_by"], batch_size=1000)
     for batch_id in {old.batch_id for old in olds}:
         _refresh_batch_status(batch_id)

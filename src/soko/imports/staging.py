@@ -1,10 +1,11 @@
 """Staging of participant results in a private DuckDB database, where every row-level rule is
 checked with set-based SQL before anything is written to the instance.
 
-Wide files (ФИС ОКО, protocols) are added block by block from Python; the canonical long CSV is
-read by DuckDB's own CSV reader, so a file of millions of task scores never becomes Python
-objects. The same validation SQL runs for both. Nothing here imports Django: the importer passes
-the facts it resolved (organization ids, task positions of the catalog, scales) as small tables.
+Wide files (ФИС ОКО, protocols) are added block by block from Python; the canonical long format
+is read by Arrow's or DuckDB's reader (see :meth:`Staging.add_canonical`), so a file of millions
+of task scores never becomes Python objects. The same validation SQL runs for all of them.
+Nothing here imports Django: the importer passes the facts it resolved (organization ids, task
+positions of the catalog, scales) as small tables.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import duckdb
 import numpy as np
 import pyarrow as pa
 
+from soko.imports.parsing.canonical import ARROW_BYTES_PER_CSV_BYTE, read_canonical_csv
 from soko.imports.parsing.problems import ProblemList
 from soko.imports.parsing.results import ResultsBlock, TaskSpec
 from soko.lib.scales import MarkScale as ScaleSpec
@@ -57,9 +59,12 @@ _WORK_JOIN = (
     "{a}.procedure = {b}.procedure AND {a}.subject = {b}.subject AND {a}.year = {b}.year "
     "AND {a}.grade IS NOT DISTINCT FROM {b}.grade"
 )
+# a canonical row's ``absent`` cell that means «did not write the work»
+_ABSENT = "lower(coalesce(absent, '')) IN ('1', 'true', 'да', 'x', 'х')"
 _TYPE_WORDS = {"INTEGER": "целое число", "DOUBLE": "число (дробная часть через точку)",
                "VARCHAR": "текст"}
 _PROBLEM_LIMIT = 200
+_MIN_DUCKDB_MEMORY = 256 << 20
 
 
 @dataclass
@@ -116,6 +121,8 @@ class Staging:
         )
         self.blocks: dict[int, BlockInfo] = {}
         self.canonical = False
+        self._registered: list[str] = []
+        self._memory_limit: int | None = None  # DuckDB's limit before staging changed it
         self.con.execute(
             """
             CREATE TEMP TABLE st_result (
@@ -134,7 +141,19 @@ class Staging:
                max_score DOUBLE, column_label VARCHAR)"""
         )
 
+    def _limit_memory(self, total: int, outside: int) -> None:
+        """DuckDB may hold ``total`` bytes less what lies ``outside`` its accounting."""
+        if self._memory_limit is None:
+            self._memory_limit = total
+        self.con.execute(f"SET memory_limit = '{max(total - outside, _MIN_DUCKDB_MEMORY)}B'")
+
     def close(self) -> None:
+        for name in self._registered:
+            self.con.unregister(name)
+        self._registered.clear()
+        if self._memory_limit is not None:
+            self.con.execute(f"SET memory_limit = '{self._memory_limit}B'")
+            self._memory_limit = None
         if not self.shared:
             self.con.close()
             return
@@ -221,15 +240,27 @@ class Staging:
         finally:
             self.con.unregister("_incoming")
 
-    def add_canonical_csv(self, path: Path, problems: ProblemList) -> list[BlockInfo]:
-        """Stage the canonical long CSV (one row per participant × task) with DuckDB's reader.
+    def add_canonical(
+        self, path: Path, problems: ProblemList, *, memory_bytes: int = 1 << 30
+    ) -> list[BlockInfo]:
+        """Stage the canonical long format (one row per participant × task), CSV or Parquet.
 
-        The file is read once with its declared types (cells that do not convert are collected
-        with their line numbers), then one aggregation per participant builds the results and
-        checks that the participant's fields agree across rows. One record per line: a row's
-        line number is its position in the file. Returns the works found.
+        ``memory_bytes`` is what the import may hold in memory: the memory limit of the
+        connection (``SOKO_DUCKDB_MEMORY``).
+
+        A CSV whose columns fit in ``memory_bytes`` is read at once by Arrow's multi-threaded
+        reader and queried where it lies; a larger one, or one that Arrow cannot read as declared,
+        goes through DuckDB's reader into a temporary table (which spills to disk), and that
+        reader names every cell that does not convert. Parquet is scanned by DuckDB in place.
+        Every staged row carries ``line``: its line in the CSV (the header is line 1) or its
+        record number in the Parquet file. Then one aggregation per work × task checks the
+        required cells, the maxima and the score ranges, and one per participant builds the
+        results and checks that the participant's fields agree across rows. Returns the works.
         """
-        header = self._csv_header(path)
+        parquet = path.suffix.lower() == ".parquet"
+        header = self._parquet_header(path, problems) if parquet else self._csv_header(path)
+        if problems:
+            return []
         missing = [c for c in CANONICAL_COLUMNS if c not in header]
         if missing:
             problems.add(
@@ -239,15 +270,84 @@ class Staging:
             )
             return []
         types = {c: CANONICAL_TYPES.get(c, "VARCHAR") for c in header}
+        if parquet:
+            self._load_parquet(path, types, problems)
+        elif path.stat().st_size * ARROW_BYTES_PER_CSV_BYTE <= memory_bytes and (
+            table := read_canonical_csv(path, header, types)
+        ) is not None:
+            self.con.register("st_long", table)
+            self._registered.append("st_long")
+            # the columns live outside DuckDB's accounting: what DuckDB may hold on top of
+            # them shrinks by their size (it spills sooner), so the import stays in the limit
+            self._limit_memory(memory_bytes, table.nbytes)
+        else:
+            self._load_csv_duckdb(path, header, types, problems)
+        if problems:
+            return []
+        task_specs = self._canonical_scan(problems)
+        if problems:
+            return []
+        self.canonical = True
+        self._canonical_participants(problems)
+        if problems:
+            return []
+        infos = []
+        for block, proc, subject, grade, year, n, n_marks, n_tests in self.con.execute(
+            """
+            SELECT b.block, b.procedure, b.subject, b.grade, b.year,
+                   count(p.src_row), count(p.mark), count(p.test_score)
+            FROM st_canon_blocks b LEFT JOIN st_part p USING (block)
+            GROUP BY ALL ORDER BY b.block
+            """
+        ).fetchall():
+            info = BlockInfo(
+                block=int(block),
+                procedure=str(proc),
+                subject_name=str(subject),
+                grade=int(grade) if grade is not None else None,
+                year=int(year),
+                tasks=task_specs[int(block)],
+                title=f"{proc} {year} {subject}" + (f" {grade} класс" if grade else ""),
+                columns={
+                    "primary": "primary_score",
+                    "mark": "mark",
+                    "journal_mark": "journal_mark",
+                    "participant_code": "participant_code",
+                    "org_code": "org_code",
+                    "test_score": "test_score",
+                },
+                has_marks=bool(n_marks),
+                has_test_scores=bool(n_tests),
+                participants=int(n),
+            )
+            self.blocks[int(block)] = info
+            infos.append(info)
+        return infos
+
+    def _load_csv_duckdb(
+        self, path: Path, header: list[str], types: Mapping[str, str], problems: ProblemList
+    ) -> None:
+        """DuckDB's reader: a temporary table in file order, every bad cell reported."""
+        (keep_order,) = self.con.execute(
+            "SELECT current_setting('preserve_insertion_order')"
+        ).fetchone() or (True,)
+        self.con.execute("SET preserve_insertion_order = true")  # rowid is the line
+        try:
+            self.con.execute(
+                f"""
+                CREATE TEMP TABLE st_long_rows AS
+                SELECT * FROM read_csv(?, header = true, columns = {_duck_struct(types)},
+                                       delim = ',', quote = '"', escape = '"',
+                                       store_rejects = true, rejects_table = 'st_rejects',
+                                       rejects_scan = 'st_rejects_scan', rejects_limit = 1000)
+                """,
+                [str(path)],
+            )
+        finally:
+            self.con.execute(f"SET preserve_insertion_order = {bool(keep_order)}")
         self.con.execute(
-            f"""
-            CREATE TEMP TABLE st_long AS
-            SELECT * FROM read_csv(?, header = true, columns = {_duck_struct(types)},
-                                   delim = ',', quote = '"', escape = '"',
-                                   store_rejects = true, rejects_table = 'st_rejects',
-                                   rejects_scan = 'st_rejects_scan', rejects_limit = 1000)
-            """,
-            [str(path)],
+            "CREATE TEMP VIEW st_long AS SELECT *, CAST(rowid + 2 AS INTEGER) AS line "
+            "FROM st_long_rows"
         )
         for line, column, kind, value in self.con.execute(
             "SELECT line, column_name, error_type, csv_line FROM st_rejects ORDER BY line "
@@ -269,64 +369,52 @@ class Staging:
                     row=int(line),
                     value=str(value)[:200],
                 )
-        if problems:
-            return []
-        self._check_required(problems)
-        if problems:
-            return []
-        self.con.execute(
-            """
-            CREATE TEMP TABLE st_canon_blocks AS
-            SELECT row_number() OVER (ORDER BY procedure, subject, grade, year) AS block,
-                   procedure, subject, grade, year
-            FROM (SELECT DISTINCT procedure, subject, grade, year FROM st_long)
-            """
-        )
-        self.canonical = True
-        task_specs = self._canonical_tasks(problems)
-        if problems:
-            return []
-        self._canonical_ranges(problems)
-        if problems:
-            return []
-        self._canonical_participants(problems)
-        if problems:
-            return []
-        infos = []
-        for block, proc, subject, grade, year in self.con.execute(
-            "SELECT * FROM st_canon_blocks ORDER BY block"
-        ).fetchall():
-            stats = self.con.execute(
-                "SELECT count(*), count(mark), count(test_score) FROM st_result WHERE block = ?",
-                [block],
-            ).fetchone()
-            assert stats is not None
-            info = BlockInfo(
-                block=int(block),
-                procedure=str(proc),
-                subject_name=str(subject),
-                grade=int(grade) if grade is not None else None,
-                year=int(year),
-                tasks=task_specs[int(block)],
-                title=f"{proc} {year} {subject}" + (f" {grade} класс" if grade else ""),
-                columns={
-                    "primary": "primary_score",
-                    "mark": "mark",
-                    "journal_mark": "journal_mark",
-                    "participant_code": "participant_code",
-                    "org_code": "org_code",
-                    "test_score": "test_score",
-                },
-                has_marks=bool(stats[1]),
-                has_test_scores=bool(stats[2]),
-                participants=int(stats[0]),
-            )
-            self.blocks[int(block)] = info
-            infos.append(info)
-        return infos
 
-    def _check_required(self, problems: ProblemList) -> None:
-        checks = {
+    def _parquet_header(self, path: Path, problems: ProblemList) -> list[str]:
+        try:
+            return [
+                str(name)
+                for (name,) in self.con.execute(
+                    "SELECT name FROM parquet_schema(?) WHERE num_children IS NULL "
+                    "OR num_children = 0",
+                    [str(path)],
+                ).fetchall()
+            ]
+        except duckdb.Error:
+            problems.add("not_parquet", "Файл не читается как Parquet.")
+            return []
+
+    def _load_parquet(self, path: Path, types: Mapping[str, str], problems: ProblemList) -> None:
+        """A view over the Parquet file (scanned where it lies); cells that do not convert to
+        the declared types are reported with their record numbers."""
+        source = "read_parquet('" + str(path).replace("'", "''") + "', file_row_number = true)"
+        for column, kind in types.items():
+            if kind == "VARCHAR":
+                continue
+            for line, value in self.con.execute(
+                f'SELECT file_row_number + 1, "{column}" FROM {source} '
+                f'WHERE "{column}" IS NOT NULL AND TRY_CAST("{column}" AS {kind}) IS NULL '
+                f"ORDER BY 1 LIMIT {_PROBLEM_LIMIT}"
+            ).fetchall():
+                problems.add(
+                    "not_a_number",
+                    f"Значение столбца {column} не соответствует формату: ожидается "
+                    f"{_TYPE_WORDS[kind]}.",
+                    row=int(line),
+                    column=column,
+                    value=str(value),
+                )
+        casts = ", ".join(f'CAST("{c}" AS {k}) AS "{c}"' for c, k in types.items())
+        self.con.execute(
+            f"CREATE TEMP VIEW st_long AS SELECT {casts}, "
+            f"CAST(file_row_number + 1 AS INTEGER) AS line FROM {source}"
+        )
+
+    def _canonical_scan(self, problems: ProblemList) -> dict[int, list[TaskSpec]]:
+        """One pass over the rows, grouped by work and task: required cells, the task's maximum
+        (the first one seen; any other value is a problem), score ranges. Numbers the works
+        (``st_canon_blocks``) and returns their task lists in order of first appearance."""
+        required = {
             "org_code": "coalesce(org_code, '') = ''",
             "participant_code": "coalesce(participant_code, '') = ''",
             "task": "coalesce(task, '') = ''",
@@ -335,89 +423,97 @@ class Staging:
             "procedure": "coalesce(procedure, '') = ''",
             "subject": "coalesce(subject, '') = ''",
         }
+        out_of_range = "score < 0 OR score > task_max + 1e-9"
+        self.con.execute(
+            f"""
+            CREATE TEMP TABLE st_canon_scan AS
+            SELECT {_WORK}, task, arg_min(task_max, line) AS mx, min(task_max) AS mn,
+                   max(task_max) AS mxx, max(coalesce(task_level, '')) AS lvl,
+                   min(line) AS first_line,
+                   {", ".join(f"count_if({c}) AS req_{name}" for name, c in required.items())},
+                   count_if({out_of_range}) AS out_of_range
+            FROM st_long GROUP BY {_WORK}, task
+            """
+        )
         counts = self.con.execute(
-            "SELECT " + ", ".join(f"count_if({c})" for c in checks.values()) + " FROM st_long"
+            "SELECT "
+            + ", ".join(f"coalesce(sum(req_{name}), 0)" for name in required)
+            + ", coalesce(sum(out_of_range), 0) FROM st_canon_scan"
         ).fetchone()
         assert counts is not None
-        for (column, condition), total in zip(checks.items(), counts, strict=True):
+        for (column, condition), total in zip(required.items(), counts, strict=False):
             if not total:
                 continue
             rows = self.con.execute(
-                f"SELECT rowid + 2 FROM st_long WHERE {condition} ORDER BY rowid "
-                f"LIMIT {_PROBLEM_LIMIT}"
+                f"SELECT line FROM st_long WHERE {condition} ORDER BY line LIMIT {_PROBLEM_LIMIT}"
             ).fetchall()
             for (line,) in rows:
                 problems.add("required", f"Не заполнен столбец {column}.", row=int(line),
                              column=column)
             problems.total += int(total) - len(rows)
-
-    def _canonical_tasks(self, problems: ProblemList) -> dict[int, list[TaskSpec]]:
-        """Task list per work in order of first appearance; the first maximum seen is the task's
-        maximum and any other value is a problem."""
+        if problems:
+            return {}
+        self.con.execute(
+            f"""
+            CREATE TEMP TABLE st_canon_blocks AS
+            SELECT row_number() OVER (ORDER BY {_WORK}) AS block, {_WORK}
+            FROM (SELECT DISTINCT {_WORK} FROM st_canon_scan)
+            """
+        )
         self.con.execute(
             f"""
             CREATE TEMP TABLE st_canon_tasks AS
-            SELECT b.block, t.*
-            FROM (SELECT {_WORK}, task, arg_min(task_max, rowid) AS mx, min(task_max) AS mn,
-                         max(task_max) AS mxx, max(coalesce(task_level, '')) AS lvl,
-                         min(rowid) + 2 AS first_line
-                  FROM st_long GROUP BY {_WORK}, task) t
-            JOIN st_canon_blocks b ON {_WORK_JOIN.format(a='b', b='t')}
+            SELECT b.block, row_number() OVER (PARTITION BY b.block ORDER BY t.first_line)
+                       AS task_pos,
+                   t.*
+            FROM st_canon_scan t JOIN st_canon_blocks b ON {_WORK_JOIN.format(a='b', b='t')}
             """
         )
-        tasks = self.con.execute(
-            "SELECT block, task, mx, lvl, first_line FROM st_canon_tasks "
-            "ORDER BY block, first_line"
-        ).fetchall()
         specs: dict[int, list[TaskSpec]] = {}
-        for block, task, mx, lvl, _first in tasks:
+        for block, task, mx, lvl in self.con.execute(
+            "SELECT block, task, mx, lvl FROM st_canon_tasks ORDER BY block, task_pos"
+        ).fetchall():
             specs.setdefault(int(block), []).append(
                 TaskSpec(number=str(task), max_score=float(mx), level=str(lvl or ""),
                          column=f"task={task}")
             )
-        for task, first_max, other, line in self.con.execute(
-            f"""
-            SELECT l.task, any_value(t.mx), any_value(l.task_max), min(l.rowid) + 2
-            FROM st_long l JOIN st_canon_tasks t
-              ON {_WORK_JOIN.format(a='t', b='l')} AND t.task = l.task
-            WHERE t.mn <> t.mxx AND l.task_max <> t.mx
-            GROUP BY t.block, l.task ORDER BY 4 LIMIT {_PROBLEM_LIMIT}
+        if self.con.execute("SELECT count(*) FROM st_canon_tasks WHERE mn <> mxx").fetchone() != (
+            0,
+        ):
+            for task, first_max, other, line in self.con.execute(
+                f"""
+                SELECT l.task, any_value(t.mx), any_value(l.task_max), min(l.line)
+                FROM st_long l JOIN st_canon_tasks t
+                  ON {_WORK_JOIN.format(a='t', b='l')} AND t.task = l.task
+                WHERE t.mn <> t.mxx AND l.task_max <> t.mx
+                GROUP BY t.block, l.task ORDER BY 4 LIMIT {_PROBLEM_LIMIT}
+                """
+            ).fetchall():
+                problems.add(
+                    "task_max_inconsistent",
+                    f"У задания {task} в разных строках разный максимальный балл "
+                    f"({first_max:g} и {other:g}).",
+                    row=int(line), column="task_max", value=_fmt(other),
+                )
+            if problems:
+                return {}
+        if counts[-1]:
+            for line, task, score, mx in self.con.execute(
+                f"SELECT line, task, score, task_max FROM st_long WHERE {out_of_range} "
+                f"ORDER BY line LIMIT {_PROBLEM_LIMIT}"
+            ).fetchall():
+                problems.add(
+                    "score_above_max" if score > mx else "score_negative",
+                    f"Балл за задание {task} вне допустимого диапазона 0–{mx:g}.",
+                    row=int(line), column=f"task={task}", value=_fmt(score),
+                )
+        self.con.execute(
             """
-        ).fetchall():
-            problems.add(
-                "task_max_inconsistent",
-                f"У задания {task} в разных строках разный максимальный балл "
-                f"({first_max:g} и {other:g}).",
-                row=int(line), column="task_max", value=_fmt(other),
-            )
-        rows = [(b, i + 1, t.number, t.max_score) for b, lst in specs.items()
-                for i, t in enumerate(lst)]
-        self._append(
-            "st_block_task",
-            pa.table(
-                {
-                    "block": pa.array([r[0] for r in rows], pa.int32()),
-                    "task_pos": pa.array([r[1] for r in rows], pa.int16()),
-                    "number": pa.array([r[2] for r in rows], pa.string()),
-                    "max_score": pa.array([r[3] for r in rows], pa.float64()),
-                    "column_label": pa.array([f"task={r[2]}" for r in rows], pa.string()),
-                }
-            ),
+            INSERT INTO st_block_task
+            SELECT block, task_pos, task, mx, 'task=' || task FROM st_canon_tasks
+            """
         )
         return specs
-
-    def _canonical_ranges(self, problems: ProblemList) -> None:
-        """Scores within 0..max, checked on the long rows themselves."""
-        condition = "score < 0 OR score > task_max + 1e-9"
-        for line, task, score, mx in self.con.execute(
-            f"SELECT rowid + 2, task, score, task_max FROM st_long WHERE {condition} "
-            f"ORDER BY rowid LIMIT {_PROBLEM_LIMIT}"
-        ).fetchall():
-            problems.add(
-                "score_above_max" if score > mx else "score_negative",
-                f"Балл за задание {task} вне допустимого диапазона 0–{mx:g}.",
-                row=int(line), column=f"task={task}", value=_fmt(score),
-            )
 
     def _canonical_participants(self, problems: ProblemList) -> None:
         """One pass per participant: results, and fields that disagree between the rows."""
@@ -426,23 +522,20 @@ class Staging:
         self.con.execute(
             f"""
             CREATE TEMP TABLE st_part AS
-            SELECT b.block, p.* EXCLUDE ({_WORK})
+            SELECT b.block, p.*
             FROM (
                 SELECT {_WORK}, lower(org_code) AS org_code, participant_code,
-                       min(rowid) + 2 AS src_row, count(*) AS n_rows,
+                       min(line) AS src_row, count(*) AS n_rows,
                        {opt['org_name']} AS org_name, {opt['municipality']} AS municipality,
                        any_value(class_label) AS class_label, any_value(variant) AS variant,
                        lower(left({opt['sex']}, 1)) AS sex, {opt['student_code']} AS student_code,
-                       bool_or(lower(coalesce(absent, '')) IN ('1', 'true', 'да', 'x', 'х'))
-                           AS absent,
+                       bool_or({_ABSENT}) AS absent, bool_and({_ABSENT}) AS absent_all,
                        min(primary_score) AS primary_score, max(primary_score) AS p_max,
                        count(primary_score) AS p_n, sum(score) AS total,
                        min(mark) AS mark, max(mark) AS m_max, count(mark) AS m_n,
                        min(journal_mark) AS journal_mark, max(journal_mark) AS j_max,
                        count(journal_mark) AS j_n,
-                       {opt['test_score']} AS test_score,
-                       min(lower(coalesce(absent, ''))) AS a_min,
-                       max(lower(coalesce(absent, ''))) AS a_max
+                       {opt['test_score']} AS test_score
                 FROM st_long GROUP BY {_WORK}, lower(org_code), participant_code
             ) p
             JOIN st_canon_blocks b ON {_WORK_JOIN.format(a='b', b='p')}
@@ -454,7 +547,7 @@ class Staging:
             WHERE primary_score <> p_max OR (p_n > 0 AND p_n < n_rows)
                OR mark <> m_max OR (m_n > 0 AND m_n < n_rows)
                OR journal_mark <> j_max OR (j_n > 0 AND j_n < n_rows)
-               OR a_min <> a_max
+               OR absent <> absent_all
             ORDER BY src_row LIMIT {_PROBLEM_LIMIT}
             """
         ).fetchall():
@@ -491,7 +584,7 @@ class Staging:
                 continue
             for task, line in self.con.execute(
                 f"""
-                SELECT task, max(rowid) + 2 FROM st_long
+                SELECT task, max(line) FROM st_long
                 WHERE lower(org_code) = ? AND participant_code = ?
                   AND ({_WORK}) = (SELECT ({_WORK}) FROM st_canon_blocks WHERE block = ?)
                 GROUP BY task HAVING count(*) > 1 ORDER BY 2
@@ -528,19 +621,18 @@ class Staging:
             FROM st_part
             """
         )
-        # Task scores stay in the long table; this view gives them the shape of st_task for the
-        # output and for conditional scale rules (range and sum checks were done above).
+        # Task scores stay in the long table; this view gives them the shape of st_task for
+        # conditional scale rules (range and sum checks were done above).
         self.con.execute("DROP TABLE st_task")
         self.con.execute(
             f"""
             CREATE TEMP VIEW st_task AS
-            SELECT p.block, p.src_row, bt.task_pos, CAST(l.score AS REAL) AS score,
-                   l.rowid + 2 AS line
+            SELECT p.block, p.src_row, t.task_pos, CAST(l.score AS REAL) AS score, l.line
             FROM st_long l
-            JOIN st_canon_blocks b ON {_WORK_JOIN.format(a='b', b='l')}
-            JOIN st_part p ON p.block = b.block AND p.org_code = lower(l.org_code)
+            JOIN st_part p ON {_WORK_JOIN.format(a='p', b='l')}
+                          AND p.org_code = lower(l.org_code)
                           AND p.participant_code = l.participant_code
-            JOIN st_block_task bt ON bt.block = b.block AND bt.number = l.task
+            JOIN st_canon_tasks t ON t.block = p.block AND t.task = l.task
             WHERE l.score IS NOT NULL
             """
         )
@@ -861,6 +953,17 @@ class Staging:
             FROM st_result r JOIN st_slice s USING (block, org_code)
             """
         )
+        if self.canonical:
+            # the participants' keys beside their ids: the long rows find their result by one
+            # join (and their task position by another) when the task scores are written
+            self.con.execute(
+                """
+                CREATE OR REPLACE TEMP TABLE st_part_ids AS
+                SELECT p.block, p.procedure, p.subject, p.grade, p.year, p.org_code,
+                       p.participant_code, i.slice_id, i.result_id, i.assessment_id, i.org_id
+                FROM st_part p JOIN st_ids i USING (block, src_row)
+                """
+            )
 
     def block_grades(self) -> dict[int, int | None]:
         return {b: info.grade for b, info in self.blocks.items()}
@@ -882,6 +985,17 @@ class Staging:
 
     def task_scores_sql(self) -> str:
         """The ``task_score`` fact rows (schema order) of the staged file."""
+        if self.canonical:
+            return f"""
+                SELECT i.slice_id, i.result_id, i.assessment_id, i.org_id,
+                       CAST(t.task_pos AS SMALLINT) AS task_pos, CAST(l.score AS REAL) AS score
+                FROM st_long l
+                JOIN st_part_ids i ON {_WORK_JOIN.format(a='i', b='l')}
+                                  AND i.org_code = lower(l.org_code)
+                                  AND i.participant_code = l.participant_code
+                JOIN st_canon_tasks t ON t.block = i.block AND t.task = l.task
+                WHERE l.score IS NOT NULL
+                """
         return """
             SELECT i.slice_id, i.result_id, i.assessment_id, i.org_id,
                    CAST(t.task_pos AS SMALLINT) AS task_pos, CAST(t.score AS REAL) AS score
