@@ -241,7 +241,7 @@ class Staging:
             self.con.unregister("_incoming")
 
     def add_canonical(
-        self, path: Path, problems: ProblemList, *, memory_bytes: int = 1 << 30
+        self, path: Path, problems: ProblemList, *, memory_bytes: int = 10**9
     ) -> list[BlockInfo]:
         """Stage the canonical long format (one row per participant × task), CSV or Parquet.
 
