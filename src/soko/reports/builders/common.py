@@ -103,6 +103,11 @@ def note(name: str, value: Any, source: str, source_kind: str) -> MethodNote:
     return MethodNote(name=name, value=str(value), source=source, source_kind=source_kind)
 
 
+def share(part: int, whole: int) -> float | None:
+    """``part`` as a percentage of ``whole`` to one decimal; None when there is no whole."""
+    return round(100.0 * part / whole, 1) if whole else None
+
+
 def rounded(value: Any, digits: int = 1) -> float | None:
     """A number rounded for a table cell; None (shown «—») stays None."""
     return None if value is None else round(float(value), digits)

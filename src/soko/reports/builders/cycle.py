@@ -30,6 +30,7 @@ from soko.reports.builders.common import (
     note,
     refuse,
     rounded,
+    share,
 )
 from soko.reports.document import Bullets, Chart, Document, Paragraph, Table
 
@@ -54,13 +55,9 @@ def _covers(roadmap: Roadmap, year: int) -> bool:
     return period[0] <= year <= period[1]
 
 
-def _share(part: int, whole: int) -> float | None:
-    return round(100.0 * part / whole, 1) if whole else None
-
-
 def _pct_text(part: int, whole: int) -> str:
-    share = _share(part, whole)
-    return "—" if share is None else f"{share:.1f} %".replace(".", ",")
+    value = share(part, whole)
+    return "—" if value is None else f"{value:.1f} %".replace(".", ",")
 
 
 def _roadmaps(ctx: BuildContext) -> list[Roadmap]:
@@ -196,14 +193,14 @@ def roadmap(ctx: BuildContext) -> Document:
     summary.add(Table(
         "Исполнение мероприятий по статусам",
         ["Статус", "Мероприятий", "Доля, %"],
-        [[STATUS_LABELS[s], totals[s], _share(totals[s], total)] for s in STATUS_ORDER],
+        [[STATUS_LABELS[s], totals[s], share(totals[s], total)] for s in STATUS_ORDER],
         number_formats={2: "0.0"},
     ))
     if len(maps) > 1:
         summary.add(Table(
             "Исполнение по дорожным картам",
             ["Дорожная карта", "Мероприятий", "Выполнено", "Просрочено", "Выполнено, %"],
-            [[rm.title, t, c[DONE], c[OVERDUE], _share(c[DONE], t)] for rm, c, t in per_map],
+            [[rm.title, t, c[DONE], c[OVERDUE], share(c[DONE], t)] for rm, c, t in per_map],
             number_formats={4: "0.0"},
         ))
     labels = [STATUS_LABELS[s] for s in STATUS_ORDER]

@@ -21,6 +21,7 @@ from soko.reports.builders.common import (
     new_document,
     note,
     refuse,
+    rounded,
 )
 from soko.reports.document import Bullets, Chart, Document, MethodNote, Paragraph, Table
 
@@ -61,10 +62,6 @@ def _fmt(value: float | None, unit: str) -> str:
         return "—"
     text = f"{value:.1f}".replace(".", ",")
     return f"{text} %" if unit.strip() == "%" else f"{text} {unit}".strip()
-
-
-def _round(value: float | None) -> float | None:
-    return None if value is None else round(float(value), 1)
 
 
 def _is_better(change: float, polarity: str) -> bool:
@@ -264,16 +261,16 @@ def _direction_table(title: str, lines: list[IndicatorLine], years: list[int]) -
     for i, ln in enumerate(lines):
         target = ln.target
         status = STATUS_LABELS.get(target.status, "") if target is not None else "цель не задана"
-        values = [_round(ln.values.get(y)) for y in years]
+        values = [rounded(ln.values.get(y)) for y in years]
         any_hidden = any_hidden or bool(ln.suppressed)
-        change = _round(ln.change)
+        change = rounded(ln.change)
         rows.append([
             ln.name,
             ln.unit,
             *values,
             change,
             _dynamics_word(ln.change, ln.significant, ln.polarity),
-            _round(target.value) if target is not None else None,
+            rounded(target.value) if target is not None else None,
             status,
         ])
         if target is not None and target.status in STATUS_COLOURS:
@@ -305,11 +302,11 @@ def _direction_chart(title: str, lines: list[IndicatorLine], year: int) -> Chart
         return None
     categories = [ln.name for ln in chosen]
     series: dict[str, list[float | None]] = {
-        f"{year - 1} г.": [_round(ln.values.get(year - 1)) for ln in chosen],
-        f"{year} г.": [_round(ln.values.get(year)) for ln in chosen],
+        f"{year - 1} г.": [rounded(ln.values.get(year - 1)) for ln in chosen],
+        f"{year} г.": [rounded(ln.values.get(year)) for ln in chosen],
     }
     if any(ln.target is not None for ln in chosen):
-        series["цель"] = [_round(ln.target.value) if ln.target is not None else None
+        series["цель"] = [rounded(ln.target.value) if ln.target is not None else None
                           for ln in chosen]
     if all(v is None for v in series[f"{year - 1} г."]):
         del series[f"{year - 1} г."]
@@ -325,7 +322,7 @@ def _direction_chart(title: str, lines: list[IndicatorLine], year: int) -> Chart
 
 def _later_table(lines: list[IndicatorLine]) -> Table:
     rows: list[list[Any]] = [
-        [ln.name, str(t.year), _round(t.value), _round(t.projected_value),
+        [ln.name, str(t.year), rounded(t.value), rounded(t.projected_value),
          STATUS_LABELS.get(t.status, t.status), t.status_note]
         for ln in lines for t in sorted(ln.later_targets, key=lambda x: x.year)
     ]
@@ -617,11 +614,11 @@ def _org_indicator_table(title: str, rows: list[Any], year: int,
     for r in rows:
         ind, value, ref = r.indicator, r.value, r.territory_value
         own = history.get(ind.pk, {})
-        mine = [_round(own.get(y)) for y in years]
+        mine = [rounded(own.get(y)) for y in years]
         hidden = hidden or value.suppressed or any(v is None for v in mine)
         out.append([
             ind.short_name or ind.name, ind.unit, *mine,
-            None if ref is None or ref.suppressed else _round(ref.value),
+            None if ref is None or ref.suppressed else rounded(ref.value),
             _dynamics_word(value.change, value.change_significant, ind.polarity),
         ])
     formats = {2 + j: "0.0" for j in range(len(years) + 1)}
@@ -643,9 +640,9 @@ def _org_key_chart(org: Any, groups: list[tuple[str, list[Any]]], year: int) -> 
         return None
     categories = [r.indicator.short_name or r.indicator.name for r in chosen]
     series: dict[str, list[float | None]] = {
-        org.short_name: [_round(r.value.value) for r in chosen],
+        org.short_name: [rounded(r.value.value) for r in chosen],
         org.territory.name: [
-            _round(r.territory_value.value)
+            rounded(r.territory_value.value)
             if r.territory_value is not None and not r.territory_value.suppressed else None
             for r in chosen
         ],
@@ -666,7 +663,7 @@ def _org_dynamics_chart(groups: list[tuple[str, list[Any]]],
         return None
     present = [y for y in years if any(history[i.pk].get(y) is not None for i in chosen)]
     series: dict[str, list[float | None]] = {
-        (i.short_name or i.name): [_round(history[i.pk].get(y)) for y in present] for i in chosen
+        (i.short_name or i.name): [rounded(history[i.pk].get(y)) for y in present] for i in chosen
     }
     title = "Динамика ключевых показателей ОО, %"
     png = charts.lines(title, present, _seq(series))

@@ -22,6 +22,8 @@ from soko.reports.builders.common import (
     new_document,
     note,
     refuse,
+    rounded,
+    share,
     suppress,
 )
 from soko.reports.document import (
@@ -116,10 +118,6 @@ def _schools(n: int) -> str:
     return f"{n} {plural(n, 'ОО', 'ОО', 'ОО')}"
 
 
-def _share(part: int, whole: int) -> float | None:
-    return round(100.0 * part / whole, 1) if whole else None
-
-
 def _territory(org: Any) -> str:
     territory = getattr(org, "territory", None)
     return str(territory.name) if territory is not None else ""
@@ -195,7 +193,7 @@ def low_results(ctx: BuildContext) -> Document:
     head.add(Table(
         "Распределение ОО по квадрантам «социальный контекст × результаты»",
         ["Квадрант", "Число ОО", "Доля ОО, %"],
-        [[QUADRANT_SHORT[q], quadrants.get(q, 0), _share(quadrants.get(q, 0), total)]
+        [[QUADRANT_SHORT[q], quadrants.get(q, 0), share(quadrants.get(q, 0), total)]
          for q in QUADRANT_SHORT],
         number_formats={2: "0.0"},
         note="Квадрант: приоритетная поддержка — низкие результаты и неблагоприятные условия; "
@@ -247,8 +245,8 @@ def low_results(ctx: BuildContext) -> Document:
             i + 1, r["org"].short_name, _territory(r["org"]),
             ", ".join(grounds) if grounds else "нет", "да" if s.social else "нет",
             QUADRANT_SHORT.get(s.quadrant or "other", s.quadrant),
-            _round(s.results_index, 2), _pct(s.results_percentile), _round(s.social_index, 2),
-            _pct(s.social_percentile), _round(s.residual, 2),
+            rounded(s.results_index, 2), _pct(s.results_percentile), rounded(s.social_index, 2),
+            _pct(s.social_percentile), rounded(s.residual, 2),
             "да" if (r["low_flag"] and r["low_flag"].persistent) else "нет",
             "; ".join(x for x in (
                 f"ШНОР: {_status(r['low_flag'])}" if r["low_flag"] else "",
@@ -309,10 +307,10 @@ def low_results(ctx: BuildContext) -> Document:
                 n = int(w.get("n") or 0)
                 if n < minimum:
                     small = True
-                share = w.get("share")
+                part = w.get("share")
                 work_rows.append([
                     org.short_name, w.get("label", ""), n, suppress(w.get("n2"), n, minimum),
-                    suppress(round(100 * share, 1) if share is not None else None, n, minimum),
+                    suppress(round(100 * part, 1) if part is not None else None, n, minimum),
                     "да" if w.get("fails") else "нет", "да" if w.get("repeated") else "нет",
                     "да" if w.get("counted") else "нет",
                 ])
@@ -389,12 +387,8 @@ def low_results(ctx: BuildContext) -> Document:
 
 
 def format_share(part: int, whole: int) -> str:
-    share = _share(part, whole)
-    return "—" if share is None else f"{num(share, 1)} %"
-
-
-def _round(value: float | None, digits: int) -> float | None:
-    return None if value is None else round(float(value), digits)
+    value = share(part, whole)
+    return "—" if value is None else f"{num(value, 1)} %"
 
 
 def _pct(value: float | None) -> float | None:
