@@ -1,6 +1,6 @@
 """Import throughput at regional scale, against a plain pandas read + validate + insert.
 
-Usage: ``python benchmarks/imports.py [--schools 1000] [--seed 7]``
+Usage: ``python benchmarks/imports.py [--schools 1000] [--seed 7] [--repeat 3]``
 
 Generates a region with the synthetic generator (one school year, ВПР as the canonical long CSV),
 then measures, each in its own process with its own instance:
@@ -13,7 +13,9 @@ then measures, each in its own process with its own instance:
 * the same CSV and xlsx through a straightforward pandas pipeline (read, the same checks,
   build results and task rows, insert into DuckDB).
 
-Prints task-score rows per second, peak memory and the ratio to pandas.
+Each measurement runs ``--repeat`` times (3 by default; this machine's timings vary by ±15 %
+from run to run): the median time and the largest peak are printed, with task-score rows per
+second and the ratio to pandas.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ import argparse
 import json
 import os
 import resource
+import shutil
+import statistics
 import subprocess
 import sys
 import time
@@ -41,6 +45,14 @@ def run_child(args: list[str], env: dict[str, str]) -> dict:
 
 
 def _peak_mb() -> int:
+    """This process's peak resident memory. ``VmHWM`` starts afresh at ``exec``; ``ru_maxrss``
+    would carry the parent's peak over (the generator's, when it ran just before)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024)
+    except OSError:
+        pass
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
@@ -230,6 +242,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--schools", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--child", nargs=4, metavar=("ENGINE", "FILE", "DATA_DIR", "ORGS"))
     args = parser.parse_args()
     if args.child:
@@ -257,16 +270,26 @@ def main() -> None:
             if engine == "pandas" and extra_env:
                 measured[engine] = pandas_full  # the same pandas run as the row above
                 continue
-            data_dir = OUT / f"run-{engine}-{key}-{int(time.time())}"
-            measured[engine] = run_child(
-                ["--child", engine, str(files[key]), str(data_dir), str(orgs)],
-                {**env, **extra_env},
-            )
+            runs = []
+            for attempt in range(args.repeat):
+                data_dir = OUT / f"run-{engine}-{key}-{int(time.time())}-{attempt}"
+                runs.append(run_child(
+                    ["--child", engine, str(files[key]), str(data_dir), str(orgs)],
+                    {**env, **extra_env},
+                ))
+                shutil.rmtree(data_dir, ignore_errors=True)
+            measured[engine] = {
+                **runs[0],
+                "seconds": statistics.median(r["seconds"] for r in runs),
+                "peak_mb": max(r["peak_mb"] for r in runs),
+                "spread": (min(r["seconds"] for r in runs), max(r["seconds"] for r in runs)),
+            }
         pandas_full = measured["pandas"]
         s, p = measured["soko"], measured["pandas"]
         rows.append((label, s, p))
         print(
             f"{label:<26} {s['task_rows']:>11,} task rows | СОКО {s['seconds']:7.1f} s "
+            f"({s['spread'][0]:.1f}–{s['spread'][1]:.1f}) "
             f"{s['task_rows'] / s['seconds']:>12,.0f} rows/s peak ≈{s['peak_mb']:>6} MB | "
             f"pandas {p['seconds']:7.1f} s {p['task_rows'] / p['seconds']:>12,.0f} rows/s "
             f"peak ≈{p['peak_mb']:>6} MB | ratio {p['seconds'] / s['seconds']:.1f}×",

@@ -1,6 +1,8 @@
 """The canonical long format is staged by three readers — Arrow (a CSV that fits in memory),
-DuckDB (a larger CSV, or one Arrow cannot read as declared) and DuckDB over Parquet. Whatever
-the reader, the staged results, task scores and problems must be the same."""
+DuckDB (a larger CSV, or one Arrow cannot read as declared) and DuckDB over Parquet — and its
+participants are aggregated either over runs of consecutive rows (Arrow, when each participant's
+rows are together) or by a hash aggregation. Whatever the way, the staged results, task scores
+and problems must be the same."""
 
 from __future__ import annotations
 
@@ -27,9 +29,10 @@ BIG = 1 << 40  # Arrow may read any file
 NONE = 0  # Arrow may read none: DuckDB's reader
 
 
-def rows() -> list[str]:
+def rows(shuffled: bool = True) -> list[str]:
     """Two works; one with an empty grade, task numbers «1.1» and «1.10», an absent participant,
-    a quoted class, an upper-case login; rows shuffled (the format does not promise order)."""
+    a quoted class, an upper-case login; rows shuffled (the format does not promise order) or
+    as exports write them, each participant's rows together."""
     out = []
     vpr = [("1.1", 2), ("1.10", 1), ("2", 3)]
     for org in ("sch990001", "SCH990002"):
@@ -46,7 +49,8 @@ def rows() -> list[str]:
     for code, scores in (("9001", [1, 0]), ("9002", [1, 1])):
         for task, score in zip(("1", "2"), scores, strict=True):
             out.append(f"ДР,ИН,,2026,sch990001,{code},,,{task},1,,{score},{sum(scores)},,,0,,")
-    random.Random(3).shuffle(out)
+    if shuffled:
+        random.Random(3).shuffle(out)
     return out
 
 
@@ -57,12 +61,17 @@ def write(path: Path, lines: list[str], *, bom: bool = False, crlf: bool = False
     return path
 
 
-def stage(path: Path, memory_bytes: int) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
-    """Stage a file; return what it produced (results, task scores, works) and the problems."""
+def stage(
+    path: Path, memory_bytes: int, *, by_runs: bool | None = None
+) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
+    """Stage a file; return what it produced (results, task scores, works) and the problems.
+    ``by_runs``: whether the participants must have been aggregated over runs of rows."""
     problems = ProblemList(path.name)
     staging = Staging(path.parent, con=None)
     try:
         infos = staging.add_canonical(path, problems, memory_bytes=memory_bytes)
+        if by_runs is not None:
+            assert staging.by_runs is by_runs
         found = [(p.rule, p.row, p.column, p.value, p.message) for p in problems.items]
         if problems:
             return {}, found
@@ -83,10 +92,11 @@ def stage(path: Path, memory_bytes: int) -> tuple[dict[str, Any], list[tuple[Any
         staging.close()
 
 
-def test_arrow_and_duckdb_stage_a_file_identically(tmp_path: Path) -> None:
-    path = write(tmp_path / "works.csv", rows(), bom=True, crlf=True)
-    fast, fast_problems = stage(path, BIG)
-    slow, slow_problems = stage(path, NONE)
+@pytest.mark.parametrize("shuffled", [True, False], ids=["shuffled", "participant-runs"])
+def test_arrow_and_duckdb_stage_a_file_identically(tmp_path: Path, shuffled: bool) -> None:
+    path = write(tmp_path / "works.csv", rows(shuffled), bom=True, crlf=True)
+    fast, fast_problems = stage(path, BIG, by_runs=not shuffled)
+    slow, slow_problems = stage(path, NONE, by_runs=False)
     assert fast_problems == slow_problems == []
     assert fast == slow
     works = fast["works"]
@@ -160,13 +170,23 @@ SPOILERS = {
     "sum": lambda ls: [ln.replace(",6,5,4,0,ж,sch990001-00101", ",7,5,4,0,ж,sch990001-00101")
                        for ln in ls],
     "cast": _replace_in_first(",2026,", ",2026,", ",2026.5,"),
+    "absent-flag": _replace_in_first(",2,3,Б,3,6,5,4,0,", ",4,0,", ",4,1,"),
+    "primary-empty": _replace_in_first(",1.10,1,Б,1,6,5,", ",1,6,5,", ",1,,5,"),
 }
 
 
-@pytest.mark.parametrize("spoil", SPOILERS.values(), ids=SPOILERS.keys())
-def test_both_csv_readers_report_the_same_problems(tmp_path: Path, spoil: Any) -> None:
-    path = write(tmp_path / "spoiled.csv", spoil(rows()))
-    _fast, fast_problems = stage(path, BIG)
+# spoilers found when the participants are aggregated (the others are found before)
+PARTICIPANT_SPOILERS = {"missing-row", "participant", "sum", "absent-flag", "primary-empty"}
+
+
+@pytest.mark.parametrize("shuffled", [True, False], ids=["shuffled", "participant-runs"])
+@pytest.mark.parametrize("name", SPOILERS)
+def test_both_csv_readers_report_the_same_problems(
+    tmp_path: Path, name: str, shuffled: bool
+) -> None:
+    path = write(tmp_path / "spoiled.csv", SPOILERS[name](rows(shuffled)))
+    runs = (not shuffled) if name in PARTICIPANT_SPOILERS else None
+    _fast, fast_problems = stage(path, BIG, by_runs=runs)
     _slow, slow_problems = stage(path, NONE)
     assert fast_problems, "the spoiled file must be rejected"
     assert fast_problems == slow_problems
@@ -223,3 +243,19 @@ def test_the_memory_setting_in_bytes(tmp_path: Path) -> None:
     assert memory("1GB") == 10**9  # as DuckDB reads it
     assert memory("512mb") == 512 * 10**6
     assert memory("1.5GB") == 15 * 10**8
+
+
+def test_a_participant_whose_rows_differ_in_login_case_is_still_one_participant(
+    tmp_path: Path,
+) -> None:
+    """«SCH990002» and «sch990002» are one login: the runs split there, so the hash
+    aggregation (case-insensitive) decides, and the result is the same as the DuckDB reader's."""
+    lines = rows(shuffled=False)
+    k = _first(lines, ",SCH990002,00101,")
+    lines[k] = lines[k].replace(",SCH990002,", ",sch990002,")
+    path = write(tmp_path / "works.csv", lines)
+    fast, fast_problems = stage(path, BIG, by_runs=False)
+    slow, slow_problems = stage(path, NONE)
+    assert fast_problems == slow_problems == []
+    assert fast == slow
+    assert len(fast["results"]) == 8

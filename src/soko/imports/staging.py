@@ -21,6 +21,7 @@ import numpy as np
 import pyarrow as pa
 
 from soko.imports.parsing.canonical import ARROW_BYTES_PER_CSV_BYTE, read_canonical_csv
+from soko.imports.parsing.participant_runs import participant_runs
 from soko.imports.parsing.problems import ProblemList
 from soko.imports.parsing.results import ResultsBlock, TaskSpec
 from soko.lib.scales import MarkScale as ScaleSpec
@@ -59,8 +60,11 @@ _WORK_JOIN = (
     "{a}.procedure = {b}.procedure AND {a}.subject = {b}.subject AND {a}.year = {b}.year "
     "AND {a}.grade IS NOT DISTINCT FROM {b}.grade"
 )
-# a canonical row's ``absent`` cell that means «did not write the work»
-_ABSENT = "lower(coalesce(absent, '')) IN ('1', 'true', 'да', 'x', 'х')"
+# a canonical row's ``absent`` cell (lower-cased) that means «did not write the work»
+ABSENT_WORDS = ("1", "true", "да", "x", "х")
+_ABSENT = (
+    "lower(coalesce(absent, '')) IN (" + ", ".join(f"'{w}'" for w in ABSENT_WORDS) + ")"
+)
 _TYPE_WORDS = {"INTEGER": "целое число", "DOUBLE": "число (дробная часть через точку)",
                "VARCHAR": "текст"}
 _PROBLEM_LIMIT = 200
@@ -121,6 +125,10 @@ class Staging:
         )
         self.blocks: dict[int, BlockInfo] = {}
         self.canonical = False
+        # the canonical rows as Arrow columns, when Arrow read them
+        self._long_table: pa.Table | None = None
+        # participants are runs of consecutive rows; st_long and st_part carry ``run``
+        self.by_runs = False
         self._registered: list[str] = []
         self._memory_limit: int | None = None  # DuckDB's limit before staging changed it
         self.con.execute(
@@ -277,6 +285,7 @@ class Staging:
         ) is not None:
             self.con.register("st_long", table)
             self._registered.append("st_long")
+            self._long_table = table
             # the columns live outside DuckDB's accounting: what DuckDB may hold on top of
             # them shrinks by their size (it spills sooner), so the import stays in the limit
             self._limit_memory(memory_bytes, table.nbytes)
@@ -515,14 +524,70 @@ class Staging:
         )
         return specs
 
+    def _participant_runs(self) -> bool:
+        """When Arrow read the file and every participant's rows are consecutive, aggregate the
+        participants over the runs of rows (``st_runs``) and give the rows their run number."""
+        table = self._long_table
+        if table is None:
+            return False
+        found = participant_runs(table, ABSENT_WORDS)
+        if found is None:
+            return False
+        runs, run = found
+        self.con.register("st_runs", runs)
+        self._registered.append("st_runs")
+        split = self.con.execute(
+            f"""
+            SELECT 1 FROM st_runs GROUP BY {_WORK}, lower(org_code), participant_code
+            HAVING count(*) > 1 LIMIT 1
+            """
+        ).fetchall()
+        if split:  # some participant's rows are apart: the hash aggregation decides
+            return False
+        self.con.unregister("st_long")
+        self.con.register("st_long", table.append_column("run", run))
+        return True
+
     def _canonical_participants(self, problems: ProblemList) -> None:
         """One pass per participant: results, and fields that disagree between the rows."""
         optional = set(self.con.sql("SELECT * FROM st_long LIMIT 0").columns)
-        opt = {c: (f"any_value({c})" if c in optional else "NULL") for c in CANONICAL_OPTIONAL}
+        self.by_runs = self._participant_runs()
+        if self.by_runs:
+            given = {c: (c if c in optional else "NULL") for c in CANONICAL_OPTIONAL}
+            source = f"""
+                SELECT {_WORK}, lower(org_code) AS org_code, participant_code, src_row, n_rows,
+                       {given['org_name']} AS org_name, {given['municipality']} AS municipality,
+                       class_label, variant, lower(left({given['sex']}, 1)) AS sex,
+                       {given['student_code']} AS student_code, absent, disagree,
+                       primary_score, total, mark, journal_mark,
+                       {given['test_score']} AS test_score, run
+                FROM st_runs
+            """
+        else:
+            source = self._participants_sql(optional)
         self.con.execute(
             f"""
             CREATE TEMP TABLE st_part AS
             SELECT b.block, p.*
+            FROM ({source}) p
+            JOIN st_canon_blocks b ON {_WORK_JOIN.format(a='b', b='p')}
+            """
+        )
+        self._check_participants(problems)
+
+    def _participants_sql(self, optional: set[str]) -> str:
+        """The hash aggregation of the rows by participant key."""
+        opt = {c: (f"any_value({c})" if c in optional else "NULL") for c in CANONICAL_OPTIONAL}
+        # a field disagrees when two values differ or some rows have it and some do not
+        differs = " OR ".join(
+            f"coalesce({c} <> {c}_max, false) OR {c}_n NOT IN (0, n_rows)"
+            for c in ("primary_score", "mark", "journal_mark")
+        )
+        return f"""
+            SELECT {_WORK}, org_code, participant_code, src_row, n_rows, org_name,
+                   municipality, class_label, variant, sex, student_code, absent,
+                   {differs} OR absent <> absent_all AS disagree,
+                   primary_score, total, mark, journal_mark, test_score
             FROM (
                 SELECT {_WORK}, lower(org_code) AS org_code, participant_code,
                        min(line) AS src_row, count(*) AS n_rows,
@@ -530,24 +595,22 @@ class Staging:
                        any_value(class_label) AS class_label, any_value(variant) AS variant,
                        lower(left({opt['sex']}, 1)) AS sex, {opt['student_code']} AS student_code,
                        bool_or({_ABSENT}) AS absent, bool_and({_ABSENT}) AS absent_all,
-                       min(primary_score) AS primary_score, max(primary_score) AS p_max,
-                       count(primary_score) AS p_n, sum(score) AS total,
-                       min(mark) AS mark, max(mark) AS m_max, count(mark) AS m_n,
-                       min(journal_mark) AS journal_mark, max(journal_mark) AS j_max,
-                       count(journal_mark) AS j_n,
+                       min(primary_score) AS primary_score,
+                       max(primary_score) AS primary_score_max,
+                       count(primary_score) AS primary_score_n, sum(score) AS total,
+                       min(mark) AS mark, max(mark) AS mark_max, count(mark) AS mark_n,
+                       min(journal_mark) AS journal_mark, max(journal_mark) AS journal_mark_max,
+                       count(journal_mark) AS journal_mark_n,
                        {opt['test_score']} AS test_score
                 FROM st_long GROUP BY {_WORK}, lower(org_code), participant_code
-            ) p
-            JOIN st_canon_blocks b ON {_WORK_JOIN.format(a='b', b='p')}
-            """
-        )
+            )
+        """
+
+    def _check_participants(self, problems: ProblemList) -> None:
+        """Fields that disagree, missing or repeated task rows, primary ≠ sum; then results."""
         for code, org, line in self.con.execute(
             f"""
-            SELECT participant_code, org_code, src_row FROM st_part
-            WHERE primary_score <> p_max OR (p_n > 0 AND p_n < n_rows)
-               OR mark <> m_max OR (m_n > 0 AND m_n < n_rows)
-               OR journal_mark <> j_max OR (j_n > 0 AND j_n < n_rows)
-               OR absent <> absent_all
+            SELECT participant_code, org_code, src_row FROM st_part WHERE disagree
             ORDER BY src_row LIMIT {_PROBLEM_LIMIT}
             """
         ).fetchall():
@@ -629,12 +692,19 @@ class Staging:
             CREATE TEMP VIEW st_task AS
             SELECT p.block, p.src_row, t.task_pos, CAST(l.score AS REAL) AS score, l.line
             FROM st_long l
-            JOIN st_part p ON {_WORK_JOIN.format(a='p', b='l')}
-                          AND p.org_code = lower(l.org_code)
-                          AND p.participant_code = l.participant_code
+            JOIN st_part p ON {self._participant_of_row('p', 'l')}
             JOIN st_canon_tasks t ON t.block = p.block AND t.task = l.task
             WHERE l.score IS NOT NULL
             """
+        )
+
+    def _participant_of_row(self, part: str, row: str) -> str:
+        """The join condition of a participant table ``part`` and the long rows ``row``."""
+        if self.by_runs:
+            return f"{part}.run = {row}.run"
+        return (
+            f"{_WORK_JOIN.format(a=part, b=row)} AND {part}.org_code = lower({row}.org_code) "
+            f"AND {part}.participant_code = {row}.participant_code"
         )
 
     def _csv_header(self, path: Path) -> list[str]:
@@ -957,10 +1027,11 @@ class Staging:
             # the participants' keys beside their ids: the long rows find their result by one
             # join (and their task position by another) when the task scores are written
             self.con.execute(
-                """
+                f"""
                 CREATE OR REPLACE TEMP TABLE st_part_ids AS
                 SELECT p.block, p.procedure, p.subject, p.grade, p.year, p.org_code,
-                       p.participant_code, i.slice_id, i.result_id, i.assessment_id, i.org_id
+                       p.participant_code, {"p.run" if self.by_runs else "NULL AS run"},
+                       i.slice_id, i.result_id, i.assessment_id, i.org_id
                 FROM st_part p JOIN st_ids i USING (block, src_row)
                 """
             )
@@ -990,9 +1061,7 @@ class Staging:
                 SELECT i.slice_id, i.result_id, i.assessment_id, i.org_id,
                        CAST(t.task_pos AS SMALLINT) AS task_pos, CAST(l.score AS REAL) AS score
                 FROM st_long l
-                JOIN st_part_ids i ON {_WORK_JOIN.format(a='i', b='l')}
-                                  AND i.org_code = lower(l.org_code)
-                                  AND i.participant_code = l.participant_code
+                JOIN st_part_ids i ON {self._participant_of_row('i', 'l')}
                 JOIN st_canon_tasks t ON t.block = i.block AND t.task = l.task
                 WHERE l.score IS NOT NULL
                 """
