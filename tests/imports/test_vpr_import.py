@@ -70,6 +70,31 @@ def test_the_same_file_twice_changes_nothing(personas, tmp_path: Path) -> None:
     assert visible() == 12
 
 
+def test_a_file_of_the_same_size_is_read_not_taken_for_the_same(
+    personas, tmp_path: Path
+) -> None:
+    """Only a file of an imported file's size can be that file: then its checksum decides."""
+    header = ("procedure,subject,grade,year,org_code,participant_code,class_label,variant,task,"
+              "task_max,task_level,score,primary_score,mark,journal_mark,absent")
+
+    def canonical(path: Path, label: str) -> Path:
+        rows = [f"ВПР,ИС,6,2025,sch990001,{code},{label},1,{task},2,Б,1,2,3,4,0"
+                for code in ("1", "2") for task in (1, 2)]
+        path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+        return path
+
+    first = canonical(tmp_path / "a.csv", "6А")
+    second = canonical(tmp_path / "b.csv", "6Б")  # «А» and «Б» take two bytes each
+    assert first.stat().st_size == second.stat().st_size
+    one = import_file(first)
+    two = import_file(second)
+    assert two.status == "imported" and two.batch_id != one.batch_id
+    assert two.sha256 != one.sha256
+    batch = ImportBatch.objects.get(pk=two.batch_id)
+    assert Path(batch.archive_path).read_bytes() == second.read_bytes()
+    assert import_file(second).status == "unchanged"
+
+
 def test_a_dry_run_writes_nothing(personas, tmp_path: Path) -> None:
     outcome = import_file(small_vpr(tmp_path / "a.xlsx"), dry_run=True)
     assert outcome.status == "dry_run" and outcome.rows == 12
