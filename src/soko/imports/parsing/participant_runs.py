@@ -9,9 +9,10 @@ columns.
 
 This module only computes. Whether the runs really are the participants (no participant's rows
 split between two runs) is decided by the caller, which compares the keys of the runs; when
-they are not, or a number column holds NaN (which SQL orders differently), the caller keeps
-its hash aggregation. The results are the same as the SQL aggregation's: every column that
-the SQL takes with ``any_value`` is here the first non-empty value of the run.
+they are not, or this function declines (NaN in a number column, which SQL orders otherwise;
+runs of fewer than two rows on average), the caller keeps its hash aggregation. Where the SQL
+takes any value of the participant (``any_value``), this takes the first non-empty one; the
+fields checked for agreement take the first row's, which is every row's when the file is valid.
 """
 
 from __future__ import annotations
