@@ -11,6 +11,7 @@ from soko.core.errors import ApplicationError
 from soko.imports.models import ImportBatch, ImportSlice
 from soko.imports.parsing.problems import ImportRejected
 from soko.imports.services import import_file, import_undo
+from soko.imports.staging import CANONICAL_COLUMNS
 from soko.warehouse.store import open_warehouse
 
 from .builders import RU4_MAX, small_vpr, vpr_row, vpr_workbook
@@ -74,8 +75,7 @@ def test_a_file_of_the_same_size_is_read_not_taken_for_the_same(
     personas, tmp_path: Path
 ) -> None:
     """Only a file of an imported file's size can be that file: then its checksum decides."""
-    header = ("procedure,subject,grade,year,org_code,participant_code,class_label,variant,task,"
-              "task_max,task_level,score,primary_score,mark,journal_mark,absent")
+    header = ",".join(CANONICAL_COLUMNS)
 
     def canonical(path: Path, label: str) -> Path:
         rows = [f"ВПР,ИС,6,2025,sch990001,{code},{label},1,{task},2,Б,1,2,3,4,0"

@@ -543,6 +543,8 @@ class Staging:
             """
         ).fetchall()
         if split:  # some participant's rows are apart: the hash aggregation decides
+            self.con.unregister("st_runs")  # and its aggregates need not stay in memory
+            self._registered.remove("st_runs")
             return False
         self.con.unregister("st_long")
         self.con.register("st_long", table.append_column("run", run))
