@@ -6,12 +6,15 @@ Generates a region with the synthetic generator (one school year, ВПР as the 
 then measures, each in its own process with its own instance:
 
 * the canonical CSV (≈ 12 million task-score rows for 1000 schools) through ``soko import``,
-  with the default memory setting (1GB: the file is staged by DuckDB, spilling to disk) and
-  with ``SOKO_DUCKDB_MEMORY=2GB`` (its columns fit: Arrow reads it at once);
+  with the default memory setting (1GB: Arrow reads the file in parts into a table that spills
+  to disk) and with ``SOKO_DUCKDB_MEMORY=2GB`` (its columns fit: Arrow reads it at once);
 * a 5-million-row slice of it (the memory target: peak RSS under 1.5 GB);
 * one regional ФИС ОКО xlsx (one work of all schools);
 * the same CSV and xlsx through a straightforward pandas pipeline (read, the same checks,
   build results and task rows, insert into DuckDB).
+
+Last, the floor: Arrow's parse of the 5M-row file alone (no checks, nothing stored), which no
+import that reads every cell can beat on this machine, and the ratio to pandas it would give.
 
 Each measurement runs ``--repeat`` times (3 by default; this machine's timings vary by ±15 %
 from run to run): the median time and the largest peak are printed, with task-score rows per
@@ -235,6 +238,21 @@ def child_pandas(path: Path, data_dir: Path, orgs: Path) -> None:
                       "peak_mb": _peak_mb()}))
 
 
+def child_parse(path: Path) -> None:
+    """Only Arrow's multi-threaded parse of the file into typed columns, as the import does it."""
+    from soko.imports.parsing.canonical import read_canonical_csv
+    from soko.imports.staging import CANONICAL_TYPES
+
+    with path.open(encoding="utf-8") as fh:
+        header = fh.readline().strip().split(",")
+    t = time.monotonic()
+    table = read_canonical_csv(path, header, {c: CANONICAL_TYPES.get(c, "VARCHAR") for c in header})
+    seconds = time.monotonic() - t
+    assert table is not None
+    print(json.dumps({"rows": 0, "task_rows": table.num_rows, "seconds": seconds,
+                      "peak_mb": _peak_mb()}))
+
+
 # --- main ------------------------------------------------------------------------------------
 
 
@@ -248,8 +266,11 @@ def main() -> None:
     if args.child:
         engine, file, data_dir, orgs = args.child
         Path(data_dir).mkdir(parents=True, exist_ok=True)
-        (child_soko if engine == "soko" else child_pandas)(Path(file), Path(data_dir),
-                                                           Path(orgs))
+        if engine == "parse":
+            child_parse(Path(file))
+        else:
+            (child_soko if engine == "soko" else child_pandas)(Path(file), Path(data_dir),
+                                                               Path(orgs))
         return
     OUT.mkdir(parents=True, exist_ok=True)
     files = prepare(args.schools, args.seed)
@@ -295,6 +316,19 @@ def main() -> None:
             f"peak ≈{p['peak_mb']:>6} MB | ratio {p['seconds'] / s['seconds']:.1f}×",
             flush=True,
         )
+    parses = [
+        run_child(["--child", "parse", str(files["csv5m"]), str(OUT), str(orgs)], env)["seconds"]
+        for _attempt in range(args.repeat)
+    ]
+    floor = statistics.median(parses)
+    pandas_5m = next(p for label, _s, p in rows if label == "CSV 5M rows")
+    print(
+        f"floor: Arrow's parse of the 5M-row file alone {floor:.1f} s "
+        f"({min(parses):.1f}–{max(parses):.1f}); pandas takes {pandas_5m['seconds']:.1f} s for the "
+        f"whole import, so no import that reads every cell can be more than "
+        f"{pandas_5m['seconds'] / floor:.1f}× faster than pandas here",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":

@@ -1,14 +1,16 @@
-"""The canonical long format is staged by three readers — Arrow (a CSV that fits in memory),
-DuckDB (a larger CSV, or one Arrow cannot read as declared) and DuckDB over Parquet — and its
-participants are aggregated either over runs of consecutive rows (Arrow, when each participant's
-rows are together) or by a hash aggregation. Whatever the way, the staged results, task scores
-and problems must be the same."""
+"""The canonical long format is staged by four readers — Arrow at once (a CSV that fits in
+memory), Arrow part by part (a larger CSV), DuckDB (a CSV that Arrow cannot read as declared)
+and DuckDB over Parquet — and its participants are aggregated either over runs of consecutive
+rows (Arrow, when each participant's rows are together) or by a hash aggregation. Whatever the
+way, the staged results, task scores and problems must be the same."""
 
 from __future__ import annotations
 
 import random
+from contextlib import ExitStack
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import duckdb
 import pyarrow as pa
@@ -17,6 +19,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from soko.config import load_config
+from soko.imports import staging as staging_module
 from soko.imports.parsing import canonical
 from soko.imports.parsing.problems import ProblemList
 from soko.imports.staging import CANONICAL_TYPES, Staging
@@ -25,8 +28,10 @@ pytestmark = pytest.mark.core  # no database: staging runs in its own DuckDB
 
 HEADER = ("procedure,subject,grade,year,org_code,participant_code,class_label,variant,task,"
           "task_max,task_level,score,primary_score,mark,journal_mark,absent,sex,student_code")
-BIG = 1 << 40  # Arrow may read any file
+BIG = 1 << 40  # Arrow may read any file at once
+PARTS = "parts"  # no file fits at once: Arrow reads it in parts of a few lines
 NONE = 0  # Arrow may read none: DuckDB's reader
+PART_BYTES = 300  # about three lines: participants' runs cross the parts' boundaries
 
 
 def rows(shuffled: bool = True) -> list[str]:
@@ -62,14 +67,26 @@ def write(path: Path, lines: list[str], *, bom: bool = False, crlf: bool = False
 
 
 def stage(
-    path: Path, memory_bytes: int, *, by_runs: bool | None = None
+    path: Path, memory_bytes: int | str, *, by_runs: bool | None = None
 ) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
-    """Stage a file; return what it produced (results, task scores, works) and the problems.
+    """Stage a file with the reader that ``memory_bytes`` chooses (``BIG``, ``PARTS`` or
+    ``NONE``); return what it produced (results, task scores, works) and the problems.
     ``by_runs``: whether the participants must have been aggregated over runs of rows."""
     problems = ProblemList(path.name)
     staging = Staging(path.parent, con=None)
     try:
-        infos = staging.add_canonical(path, problems, memory_bytes=memory_bytes)
+        with ExitStack() as patches:
+            if memory_bytes == PARTS:  # 1GB, no file fits at once, parts of PART_BYTES
+                for name, value in (("ARROW_BYTES_PER_CSV_BYTE", 10**12),
+                                    ("_PARTS_PER_MEMORY", 10**9 // PART_BYTES),
+                                    ("_MIN_PART_BYTES", 1)):
+                    patches.enter_context(mock.patch.object(staging_module, name, value))
+            elif memory_bytes == NONE:
+                patches.enter_context(mock.patch.object(Staging, "_load_csv_parts",
+                                                        return_value=False))
+            infos = staging.add_canonical(
+                path, problems, memory_bytes=10**9 if memory_bytes == PARTS else int(memory_bytes)
+            )
         if by_runs is not None:
             assert staging.by_runs is by_runs
         found = [(p.rule, p.row, p.column, p.value, p.message) for p in problems.items]
@@ -96,9 +113,10 @@ def stage(
 def test_arrow_and_duckdb_stage_a_file_identically(tmp_path: Path, shuffled: bool) -> None:
     path = write(tmp_path / "works.csv", rows(shuffled), bom=True, crlf=True)
     fast, fast_problems = stage(path, BIG, by_runs=not shuffled)
+    parts, parts_problems = stage(path, PARTS, by_runs=not shuffled)
     slow, slow_problems = stage(path, NONE, by_runs=False)
-    assert fast_problems == slow_problems == []
-    assert fast == slow
+    assert fast_problems == parts_problems == slow_problems == []
+    assert fast == parts == slow
     works = fast["works"]
     assert [(w[1], w[2], w[3], w[5]) for w in works] == [("ВПР", "МА", 5, 6), ("ДР", "ИН", None, 2)]
     # task numbers stay text and keep the order of first appearance in the file
@@ -129,6 +147,45 @@ def test_the_arrow_reader_numbers_lines_and_gives_up_on_what_it_cannot_read(
     ):
         assert canonical.read_canonical_csv(write(tmp_path / "bad.csv", bad), header,
                                             types) is None
+
+
+@pytest.mark.parametrize("part_bytes", [1, 97, 300, 1 << 20])
+@pytest.mark.parametrize("trailing_newline", [True, False])
+def test_the_parts_of_a_file_are_its_lines_in_order(
+    tmp_path: Path, part_bytes: int, trailing_newline: bool
+) -> None:
+    header = HEADER.split(",")
+    types = {c: CANONICAL_TYPES.get(c, "VARCHAR") for c in header}
+    path = write(tmp_path / "works.csv", rows(), bom=True, crlf=True)
+    if not trailing_newline:
+        path.write_bytes(path.read_bytes().rstrip(b"\r\n"))
+    whole = canonical.read_canonical_csv(path, header, types)
+    assert whole is not None and whole.num_rows == 22
+    parts = list(canonical.read_canonical_csv_in_parts(path, header, types, part_bytes))
+    # parts are as many whole lines as fit; a line longer than a part is a part
+    expected, size = 0, 0
+    for line in path.read_bytes().splitlines(keepends=True):
+        if size == 0 or size + len(line) > part_bytes:
+            expected, size = expected + 1, 0
+        size += len(line)
+    assert len(parts) == expected
+    assert (expected == 1) == (part_bytes > path.stat().st_size)
+    assert pa.concat_tables(parts).equals(whole)  # the same rows, «line» counting on
+
+
+def test_a_part_that_does_not_read_stops_the_parts(tmp_path: Path) -> None:
+    header = HEADER.split(",")
+    types = {c: CANONICAL_TYPES.get(c, "VARCHAR") for c in header}
+    lines = rows()
+    for bad in (
+        [*lines[:15], "", *lines[15:]],  # an empty line in a later part
+        [*lines[:15], lines[15] + ",extra", *lines[16:]],
+    ):
+        path = write(tmp_path / "bad.csv", bad)
+        parts = canonical.read_canonical_csv_in_parts(path, header, types, 300)
+        assert next(parts).num_rows > 0  # the first parts are good
+        with pytest.raises(canonical.CanonicalUnreadable):
+            list(parts)
 
 
 def test_a_shared_connection_gets_its_memory_limit_back(tmp_path: Path) -> None:
@@ -187,9 +244,10 @@ def test_both_csv_readers_report_the_same_problems(
     path = write(tmp_path / "spoiled.csv", SPOILERS[name](rows(shuffled)))
     runs = (not shuffled) if name in PARTICIPANT_SPOILERS else None
     _fast, fast_problems = stage(path, BIG, by_runs=runs)
+    _parts, parts_problems = stage(path, PARTS, by_runs=runs)
     _slow, slow_problems = stage(path, NONE)
     assert fast_problems, "the spoiled file must be rejected"
-    assert fast_problems == slow_problems
+    assert fast_problems == parts_problems == slow_problems
     assert all(row is not None and row >= 2 for _rule, row, *_ in fast_problems)
 
 
@@ -255,7 +313,8 @@ def test_a_participant_whose_rows_differ_in_login_case_is_still_one_participant(
     lines[k] = lines[k].replace(",SCH990002,", ",sch990002,")
     path = write(tmp_path / "works.csv", lines)
     fast, fast_problems = stage(path, BIG, by_runs=False)
+    parts, parts_problems = stage(path, PARTS, by_runs=False)
     slow, slow_problems = stage(path, NONE)
-    assert fast_problems == slow_problems == []
-    assert fast == slow
+    assert fast_problems == parts_problems == slow_problems == []
+    assert fast == parts == slow
     assert len(fast["results"]) == 8

@@ -10,6 +10,7 @@ positions of the catalog, scales) as small tables.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -19,8 +20,14 @@ from typing import Any
 import duckdb
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
-from soko.imports.parsing.canonical import ARROW_BYTES_PER_CSV_BYTE, read_canonical_csv
+from soko.imports.parsing.canonical import (
+    ARROW_BYTES_PER_CSV_BYTE,
+    CanonicalUnreadable,
+    read_canonical_csv,
+    read_canonical_csv_in_parts,
+)
 from soko.imports.parsing.participant_runs import participant_runs
 from soko.imports.parsing.problems import ProblemList
 from soko.imports.parsing.results import ResultsBlock, TaskSpec
@@ -69,6 +76,13 @@ _TYPE_WORDS = {"INTEGER": "целое число", "DOUBLE": "число (дро
                "VARCHAR": "текст"}
 _PROBLEM_LIMIT = 200
 _MIN_DUCKDB_MEMORY = 256 << 20
+# A CSV too large to read at once is read in parts of this fraction of the memory setting;
+# meanwhile Arrow holds about a quarter of it (measured on the generator's full-year file with
+# 1GB: the reader's buffers and a part's columns ≈ 150 MB + 6 × the part, and the runs so far).
+# Smaller parts take no longer to read (25 MB: 4.6 s for 713 MB, 100 MB: 5.0 s) and need less.
+_PARTS_PER_MEMORY = 40
+_OUTSIDE_WHILE_PARTS = 4
+_MIN_PART_BYTES = 1 << 20
 
 
 @dataclass
@@ -129,6 +143,8 @@ class Staging:
         self._long_table: pa.Table | None = None
         # participants are runs of consecutive rows; st_long and st_part carry ``run``
         self.by_runs = False
+        # the parts of a large CSV were stored with their runs (st_runs, st_long.run)
+        self._runs_staged = False
         self._registered: list[str] = []
         self._memory_limit: int | None = None  # DuckDB's limit before staging changed it
         self.con.execute(
@@ -257,9 +273,10 @@ class Staging:
         connection (``SOKO_DUCKDB_MEMORY``).
 
         A CSV whose columns fit in ``memory_bytes`` is read at once by Arrow's multi-threaded
-        reader and queried where it lies; a larger one, or one that Arrow cannot read as declared,
-        goes through DuckDB's reader into a temporary table (which spills to disk), and that
-        reader names every cell that does not convert. Parquet is scanned by DuckDB in place.
+        reader and queried where it lies; a larger one is read by the same reader in parts into
+        a temporary table (which spills to disk); one that Arrow cannot read as declared goes
+        through DuckDB's reader, which names every cell that does not convert. Parquet is
+        scanned by DuckDB in place.
         Every staged row carries ``line``: its line in the CSV (the header is line 1) or its
         record number in the Parquet file. Then one aggregation per work × task checks the
         required cells, the maxima and the score ranges, and one per participant builds the
@@ -280,16 +297,17 @@ class Staging:
         types = {c: CANONICAL_TYPES.get(c, "VARCHAR") for c in header}
         if parquet:
             self._load_parquet(path, types, problems)
-        elif path.stat().st_size * ARROW_BYTES_PER_CSV_BYTE <= memory_bytes and (
-            table := read_canonical_csv(path, header, types)
-        ) is not None:
-            self.con.register("st_long", table)
-            self._registered.append("st_long")
-            self._long_table = table
-            # the columns live outside DuckDB's accounting: what DuckDB may hold on top of
-            # them shrinks by their size (it spills sooner), so the import stays in the limit
-            self._limit_memory(memory_bytes, table.nbytes)
-        else:
+        elif path.stat().st_size * ARROW_BYTES_PER_CSV_BYTE <= memory_bytes:
+            if (table := read_canonical_csv(path, header, types)) is not None:
+                self.con.register("st_long", table)
+                self._registered.append("st_long")
+                self._long_table = table
+                # the columns live outside DuckDB's accounting: what DuckDB may hold on top of
+                # them shrinks by their size (it spills sooner), so the import stays in the limit
+                self._limit_memory(memory_bytes, table.nbytes)
+            else:
+                self._load_csv_duckdb(path, header, types, problems)
+        elif not self._load_csv_parts(path, header, types, memory_bytes):
             self._load_csv_duckdb(path, header, types, problems)
         if problems:
             return []
@@ -332,6 +350,88 @@ class Staging:
             self.blocks[int(block)] = info
             infos.append(info)
         return infos
+
+    def _load_csv_parts(
+        self, path: Path, header: list[str], types: Mapping[str, str], memory_bytes: int
+    ) -> bool:
+        """A CSV too large for Arrow's columns at once: read by Arrow part by part into a
+        temporary table (which spills to disk), the participants' runs aggregated as the parts
+        go (``st_runs``; a run is never cut between two parts: the rows of a part's last run
+        wait for the next part). ``False``, with nothing left behind, when Arrow cannot read
+        some line: then DuckDB's reader reads the file and names the bad cells."""
+        part_bytes = max(memory_bytes // _PARTS_PER_MEMORY, _MIN_PART_BYTES)
+        # Arrow's reader, a part's columns, the rows that wait and the runs so far live
+        # outside DuckDB's accounting
+        self._limit_memory(memory_bytes, memory_bytes // _OUTSIDE_WHILE_PARTS)
+        runs_wanted, next_run, grouped_rows, waiting = True, 0, 0, None
+        done: list[pa.Table] = []  # the runs of the parts so far
+        try:
+            parts = read_canonical_csv_in_parts(path, header, types, part_bytes)
+            for part in itertools.chain(parts, [None]):
+                if part is None:  # the end of the file: the rows that waited are all there is
+                    if waiting is None:
+                        break
+                    rows, waiting, last = waiting, None, True
+                else:
+                    rows = part if waiting is None else pa.concat_tables([waiting, part])
+                    waiting, last = None, False
+                # whether the rows are grouped by participant is judged on all parts so far
+                found = (
+                    participant_runs(rows, ABSENT_WORDS, grouped_only=False)
+                    if runs_wanted else None
+                )
+                if found is not None:
+                    runs, run = found
+                    if not last:  # the last run may go on in the next part: it waits
+                        n_done = rows.num_rows - int(runs["n_rows"][-1].as_py())
+                        runs, run = runs.slice(0, runs.num_rows - 1), run.slice(0, n_done)
+                        rows, waiting = rows.slice(0, n_done), rows.slice(n_done)
+                    if (next_run + runs.num_rows) * 2 > grouped_rows + rows.num_rows:
+                        found = None  # shuffled: as many runs as rows
+                if found is None:
+                    runs_wanted = False
+                    if waiting is not None:
+                        rows, waiting = pa.concat_tables([rows, waiting]), None
+                    run = pa.nulls(rows.num_rows, pa.int32())
+                else:
+                    grouped_rows += rows.num_rows
+                    shifted = pc.add(runs["run"], np.int32(next_run))
+                    runs = runs.set_column(runs.schema.get_field_index("run"), "run", shifted)
+                    run = pc.add(run, np.int32(next_run))
+                    next_run += runs.num_rows
+                    done.append(runs)
+                if rows.num_rows:
+                    self._store_part("st_long", rows.append_column("run", run))
+        except CanonicalUnreadable:
+            self.con.execute("DROP TABLE IF EXISTS st_long")
+            self._limit_memory(memory_bytes, 0)
+            return False
+        self._runs_staged = runs_wanted
+        # what the parts' reading freed stays with Arrow's allocator unless given back
+        pa.default_memory_pool().release_unused()
+        if runs_wanted:  # the participants: a tenth of the rows, a few columns
+            runs = pa.concat_tables(done)
+            self.con.register("st_runs", runs)
+            self._registered.append("st_runs")
+            self._limit_memory(memory_bytes, runs.nbytes)
+        else:
+            self._limit_memory(memory_bytes, 0)
+        return True
+
+    def _store_part(self, table: str, data: pa.Table) -> None:
+        """Append ``data`` to the temporary ``table``, created by the first part."""
+        self.con.register("_part", data)
+        try:
+            exists = self.con.execute(
+                "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
+                [table],
+            ).fetchall() == [(1,)]
+            if exists:
+                self.con.execute(f"INSERT INTO {table} SELECT * FROM _part")
+            else:
+                self.con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM _part")
+        finally:
+            self.con.unregister("_part")
 
     def _load_csv_duckdb(
         self, path: Path, header: list[str], types: Mapping[str, str], problems: ProblemList
@@ -528,14 +628,15 @@ class Staging:
         """When Arrow read the file and every participant's rows are consecutive, aggregate the
         participants over the runs of rows (``st_runs``) and give the rows their run number."""
         table = self._long_table
-        if table is None:
+        if table is not None:
+            found = participant_runs(table, ABSENT_WORDS)
+            if found is None:
+                return False
+            runs, run = found
+            self.con.register("st_runs", runs)
+            self._registered.append("st_runs")
+        elif not self._runs_staged:  # neither Arrow's whole table nor its parts
             return False
-        found = participant_runs(table, ABSENT_WORDS)
-        if found is None:
-            return False
-        runs, run = found
-        self.con.register("st_runs", runs)
-        self._registered.append("st_runs")
         split = self.con.execute(
             f"""
             SELECT 1 FROM st_runs GROUP BY {_WORK}, lower(org_code), participant_code
@@ -546,6 +647,8 @@ class Staging:
             self.con.unregister("st_runs")  # and its aggregates need not stay in memory
             self._registered.remove("st_runs")
             return False
+        if table is None:  # the parts' rows were stored with their run
+            return True
         self.con.unregister("st_long")
         self.con.register("st_long", table.append_column("run", run))
         return True

@@ -11,7 +11,8 @@ never decides what is valid; it only reads what is.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
+import io
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -37,10 +38,51 @@ def read_canonical_csv(
     """The whole file as Arrow columns of the declared types plus ``line`` (its line in the
     file, the header being line 1), or ``None`` when a line does not read exactly."""
     try:
+        return _read(pa.OSFile(str(path)), header, types, skip_header=True, first_line=2)
+    except (CanonicalUnreadable, OSError):
+        return None
+
+
+class CanonicalUnreadable(Exception):
+    """A line of the canonical CSV that Arrow does not read exactly as declared."""
+
+
+def read_canonical_csv_in_parts(
+    path: Path, header: Sequence[str], types: Mapping[str, str], part_bytes: int
+) -> Iterator[pa.Table]:
+    """The file as consecutive tables of about ``part_bytes`` of CSV each (whole lines), each
+    like :func:`read_canonical_csv`'s and read by the same multi-threaded reader: for a file
+    whose columns do not fit in memory at once. Raises :class:`CanonicalUnreadable` at the
+    first part with a line that does not read exactly (the parts before it are good)."""
+    first_line, skip_header = 2, True
+    with path.open("rb") as fh:
+        while data := fh.read(part_bytes):
+            end = len(data)
+            if len(data) == part_bytes:  # the file goes on: the part ends with its last line
+                end = data.rfind(b"\n") + 1
+                if end:
+                    fh.seek(end - len(data), io.SEEK_CUR)
+                else:  # a line longer than a part is a part
+                    data += fh.readline()
+                    end = len(data)
+            try:
+                table = _read(pa.BufferReader(memoryview(data)[:end]), header, types,
+                              skip_header=skip_header, first_line=first_line)
+            except OSError as err:
+                raise CanonicalUnreadable(str(err)) from err
+            first_line, skip_header = first_line + table.num_rows, False
+            yield table
+
+
+def _read(
+    source: pa.NativeFile, header: Sequence[str], types: Mapping[str, str], *,
+    skip_header: bool, first_line: int,
+) -> pa.Table:
+    try:
         table = pacsv.read_csv(
-            path,
+            source,
             read_options=pacsv.ReadOptions(
-                column_names=list(header), skip_rows=1, block_size=_BLOCK_SIZE
+                column_names=list(header), skip_rows=int(skip_header), block_size=_BLOCK_SIZE
             ),
             parse_options=pacsv.ParseOptions(
                 delimiter=",", quote_char='"', double_quote=True, escape_char=False,
@@ -53,12 +95,12 @@ def read_canonical_csv(
                 quoted_strings_can_be_null=True,
             ),
         )
-    except (pa.ArrowException, UnicodeDecodeError, OSError):
-        return None
+    except (pa.ArrowException, UnicodeDecodeError) as err:
+        raise CanonicalUnreadable(str(err)) from err
     if table.num_rows and table.column(0).null_count:
         # an empty line reads as a row of nulls; DuckDB's reader skips it, so let it read
         blank = functools.reduce(pc.and_, [pc.is_null(column) for column in table.columns])
         if pc.any(blank).as_py():
-            return None
-    lines = np.arange(2, table.num_rows + 2, dtype=np.int32)
+            raise CanonicalUnreadable("пустая строка")
+    lines = np.arange(first_line, first_line + table.num_rows, dtype=np.int32)
     return table.append_column("line", pa.array(lines))

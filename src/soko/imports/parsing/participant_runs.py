@@ -32,7 +32,7 @@ _AGREE = ("primary_score", "mark", "journal_mark")
 
 
 def participant_runs(
-    table: pa.Table, absent_words: Iterable[str]
+    table: pa.Table, absent_words: Iterable[str], *, grouped_only: bool = True
 ) -> tuple[pa.Table, pa.Array] | None:
     """``(participants, run)``: one row per run of consecutive rows with the same participant
     key, and each row's run number (0-based, the participant's row in ``participants``).
@@ -45,7 +45,8 @@ def participant_runs(
     the values of the four are the first row's (when they disagree the file is rejected anyway).
     ``None`` when a number column holds NaN, or when the runs average fewer than two rows: the
     rows are not grouped by participant (a shuffled file), and the aggregates would be as large
-    as the file for nothing.
+    as the file for nothing; ``grouped_only=False`` drops that second condition (the last rows
+    of a file read in parts, which may be a single short run).
     """
     n = table.num_rows
     names = set(table.column_names)
@@ -63,7 +64,7 @@ def participant_runs(
     for name in PARTICIPANT_KEY:
         starts_mask[1:] |= _changes(table.column(name))
     starts = np.flatnonzero(starts_mask)
-    if len(starts) * 2 > n:
+    if grouped_only and len(starts) * 2 > n:
         return None
     run = np.cumsum(starts_mask, dtype=np.int32) - 1
     ends = np.append(starts[1:], n)
