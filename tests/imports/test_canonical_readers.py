@@ -318,3 +318,17 @@ def test_a_participant_whose_rows_differ_in_login_case_is_still_one_participant(
     assert fast_problems == parts_problems == slow_problems == []
     assert fast == parts == slow
     assert len(fast["results"]) == 8
+
+
+def test_a_file_whose_rows_stop_being_grouped_is_aggregated_by_hash(tmp_path: Path) -> None:
+    """Read in parts, the first parts' rows are grouped by participant, the later ones are not:
+    the runs are given up on the way and the result is the DuckDB reader's."""
+    tail = [f"ДР,ФИ,,2026,sch990002,{code},,,{task},1,,1,2,,,0,,"
+            for code in range(9101, 9109) for task in ("1", "2")]
+    random.Random(5).shuffle(tail)
+    path = write(tmp_path / "works.csv", [*rows(shuffled=False), *tail])
+    parts, parts_problems = stage(path, PARTS, by_runs=False)
+    slow, slow_problems = stage(path, NONE)
+    assert parts_problems == slow_problems == []
+    assert parts == slow
+    assert len(parts["results"]) == 8 + 8

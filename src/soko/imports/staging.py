@@ -356,9 +356,11 @@ class Staging:
     ) -> bool:
         """A CSV too large for Arrow's columns at once: read by Arrow part by part into a
         temporary table (which spills to disk), the participants' runs aggregated as the parts
-        go (``st_runs``; a run is never cut between two parts: the rows of a part's last run
-        wait for the next part). ``False``, with nothing left behind, when Arrow cannot read
-        some line: then DuckDB's reader reads the file and names the bad cells."""
+        go (``st_runs``, kept as Arrow columns; a run is never cut between two parts: the rows
+        of a part's last run wait for the next part). When the runs turn out as many as the rows
+        (a shuffled file), the rest is stored without them and the hash aggregation decides.
+        ``False``, with nothing left behind, when Arrow cannot read some line: then DuckDB's
+        reader reads the file and names the bad cells."""
         part_bytes = max(memory_bytes // _PARTS_PER_MEMORY, _MIN_PART_BYTES)
         # Arrow's reader, a part's columns, the rows that wait and the runs so far live
         # outside DuckDB's accounting

@@ -1,11 +1,13 @@
-"""Arrow's reader for the canonical long CSV: the fast path for files that fit in memory.
+"""Arrow's reader for the canonical long CSV: the fast path, the whole file at once when its
+columns fit in memory, in parts of whole lines when they do not.
 
 The canonical format is comma-separated UTF-8 with one record per line (``docs/formats.md``),
 which Arrow's multi-threaded reader parses about twice as fast as DuckDB materialises it. This
 reader is strict: any line it cannot read exactly as declared (a cell that does not convert, a
-wrong number of cells, an empty line, which DuckDB skips) makes it give up and return ``None``,
-and the caller falls back to DuckDB's reader, which names every such cell. So the fast path
-never decides what is valid; it only reads what is.
+wrong number of cells, an empty line, which DuckDB skips) makes it give up (``None``, or
+:class:`CanonicalUnreadable` from the parts), and the caller falls back to DuckDB's reader,
+which names every such cell. So the fast path never decides what is valid; it only reads what
+is.
 """
 
 from __future__ import annotations

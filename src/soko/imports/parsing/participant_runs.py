@@ -45,8 +45,9 @@ def participant_runs(
     the values of the four are the first row's (when they disagree the file is rejected anyway).
     ``None`` when a number column holds NaN, or when the runs average fewer than two rows: the
     rows are not grouped by participant (a shuffled file), and the aggregates would be as large
-    as the file for nothing; ``grouped_only=False`` drops that second condition (the last rows
-    of a file read in parts, which may be a single short run).
+    as the file for nothing; ``grouped_only=False`` drops that second condition, for a caller
+    that judges it over several tables (the parts of a file, the first or last of which may hold
+    a single run).
     """
     n = table.num_rows
     names = set(table.column_names)
