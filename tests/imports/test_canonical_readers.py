@@ -251,6 +251,59 @@ def test_both_csv_readers_report_the_same_problems(
     assert all(row is not None and row >= 2 for _rule, row, *_ in fast_problems)
 
 
+LATE_SPOILERS = {  # a bad cell or row after the empty lines and the line breaks in cells
+    "late-cast": lambda ls: [*ls[:-1], ls[-1].replace(",2026,", ",2026.5,", 1)],
+    "late-extra-cell": lambda ls: [*ls[:-1], ls[-1] + ",лишнее"],
+}
+
+
+@pytest.mark.parametrize("crlf", [False, True], ids=["lf", "crlf"])
+@pytest.mark.parametrize("name", [*SPOILERS, *LATE_SPOILERS])
+def test_problems_name_the_files_lines_past_empty_lines_and_breaks_in_cells(
+    tmp_path: Path, name: str, crlf: bool
+) -> None:
+    """DuckDB's reader skips empty lines and keeps a quoted line break in its cell: the rows'
+    lines are still the lines an editor shows, for the checks and for the reader's own
+    rejects. Arrow cannot read such a file: every reader ends in DuckDB's."""
+    records = {**SPOILERS, **LATE_SPOILERS}[name](rows(shuffled=False))
+    _plain, plain_problems = stage(write(tmp_path / "plain.csv", records), NONE)
+    assert plain_problems, "the spoiled file must be rejected"
+    lines, line_of = [], {}
+    for i, record in enumerate(records):
+        if i in (0, 9):
+            lines.append("")  # an empty line before records 0 and 9
+        line_of[i + 2] = len(lines) + 2  # the header is line 1
+        if ",SCH990002,00102," in record:  # this participant's class breaks across two lines
+            record = record.replace('"5А"', '"5\nА"')
+        lines.extend(record.split("\n"))
+    broken = sum(",SCH990002,00102," in record for record in records)
+    assert broken >= 2 and len(lines) == len(records) + 2 + broken
+    messy = write(tmp_path / "messy.csv", lines, crlf=crlf)
+    expected = [(rule, line_of[row], column, value, message)
+                for rule, row, column, value, message in plain_problems]
+    assert all(line > row for (_r, row, *_), (_s, line, *_) in
+               zip(plain_problems, expected, strict=True))
+    for reader in (BIG, PARTS, NONE) if name in LATE_SPOILERS else (NONE,):
+        _staged, problems = stage(messy, reader)
+        assert problems == expected
+
+
+@pytest.mark.parametrize("scan_bytes", [1, 2, 5, 13, 1 << 20])
+def test_the_records_of_a_file_by_any_part_size(tmp_path: Path, scan_bytes: int) -> None:
+    path = tmp_path / "records.csv"
+    path.write_bytes(b'a,b\r\n1,"x\r\ny"\r\n\r\n\n2,""""\n"\n"\n3,z')
+    with mock.patch.object(canonical, "_SCAN_BYTES", scan_bytes):
+        records = canonical.scan_records(path)
+    assert records.starts.tolist() == [0, 5, 15, 17, 18, 25, 29]
+    assert records.lines.tolist() == [1, 2, 4, 5, 6, 7, 9]
+    assert records.empty.tolist() == [False, False, True, True, False, False, False]
+    assert not records.one_per_line
+    assert records.kept_lines([25]).tolist() == [2, 6, 9]  # record «"\n"» rejected
+    assert records.line_of([0, 4, 5, 14, 18, 26, 30]).tolist() == [1, 1, 2, 2, 6, 7, 9]
+    path.write_bytes(b"a,b\n1,2\n3,4\n")
+    assert canonical.scan_records(path).one_per_line
+
+
 def _as_parquet(csv: Path, target: Path, **types: pa.DataType) -> Path:
     names = HEADER.split(",")
     table = pacsv.read_csv(

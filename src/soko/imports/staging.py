@@ -27,6 +27,7 @@ from soko.imports.parsing.canonical import (
     CanonicalUnreadable,
     read_canonical_csv,
     read_canonical_csv_in_parts,
+    scan_records,
 )
 from soko.imports.parsing.participant_runs import participant_runs
 from soko.imports.parsing.problems import ProblemList
@@ -438,11 +439,16 @@ class Staging:
     def _load_csv_duckdb(
         self, path: Path, header: list[str], types: Mapping[str, str], problems: ProblemList
     ) -> None:
-        """DuckDB's reader: a temporary table in file order, every bad cell reported."""
+        """DuckDB's reader: a temporary table in file order, every bad cell reported.
+
+        The reader skips empty lines and reads a quoted line break as part of the cell, so
+        the lines of the rows (and of the bad cells) come from where the file's records
+        begin (:func:`scan_records`), not from the rows' positions."""
+        records = scan_records(path)
         (keep_order,) = self.con.execute(
             "SELECT current_setting('preserve_insertion_order')"
         ).fetchone() or (True,)
-        self.con.execute("SET preserve_insertion_order = true")  # rowid is the line
+        self.con.execute("SET preserve_insertion_order = true")  # rowid is the file order
         try:
             self.con.execute(
                 f"""
@@ -456,14 +462,33 @@ class Staging:
             )
         finally:
             self.con.execute(f"SET preserve_insertion_order = {bool(keep_order)}")
-        self.con.execute(
-            "CREATE TEMP VIEW st_long AS SELECT *, CAST(rowid + 2 AS INTEGER) AS line "
-            "FROM st_long_rows"
-        )
-        for line, column, kind, value in self.con.execute(
-            "SELECT line, column_name, error_type, csv_line FROM st_rejects ORDER BY line "
-            f"LIMIT {_PROBLEM_LIMIT}"
-        ).fetchall():
+        rejects = self.con.execute(
+            "SELECT line_byte_position, column_name, error_type, csv_line FROM st_rejects "
+            f"ORDER BY line, column_idx LIMIT {_PROBLEM_LIMIT}"
+        ).fetchall()
+        reject_lines = records.line_of(int(r[0]) for r in rejects)
+        kept = None
+        if rejects or not records.one_per_line:
+            kept = records.kept_lines(
+                int(p) for (p,) in self.con.execute(
+                    "SELECT DISTINCT line_byte_position FROM st_rejects"
+                ).fetchall()
+            )
+        (stored,) = self.con.execute("SELECT count(*) FROM st_long_rows").fetchall()[0]
+        if kept is not None and len(kept) == stored:
+            self.con.register("st_lines", pa.table({"line": kept}))
+            self._registered.append("st_lines")
+            self.con.execute(
+                "CREATE TEMP VIEW st_long AS SELECT r.*, l.line "
+                "FROM st_long_rows r POSITIONAL JOIN st_lines l"
+            )
+        else:  # one record per line (or a file the scan reads otherwise than DuckDB)
+            self.con.execute(
+                "CREATE TEMP VIEW st_long AS SELECT *, CAST(rowid + 2 AS INTEGER) AS line "
+                "FROM st_long_rows"
+            )
+        for line, (_position, column, kind, cells) in zip(reject_lines, rejects, strict=True):
+            value = str(cells).lstrip("\r\n")  # the reader may give the line break before it
             if str(kind) == "CAST":
                 problems.add(
                     "not_a_number",
@@ -471,14 +496,14 @@ class Staging:
                     f"{_TYPE_WORDS[types.get(str(column), 'VARCHAR')]}.",
                     row=int(line),
                     column=str(column),
-                    value=_cell_of(str(value), header, str(column)),
+                    value=_cell_of(value, header, str(column)),
                 )
             else:
                 problems.add(
                     "bad_row",
                     "Строка не соответствует заголовку (лишние или недостающие столбцы).",
                     row=int(line),
-                    value=str(value)[:200],
+                    value=value[:200],
                 )
 
     def _parquet_header(self, path: Path, problems: ProblemList) -> list[str]:
