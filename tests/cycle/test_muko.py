@@ -27,11 +27,13 @@ from soko.cycle.services import (
     occurrence_set_status,
     recommendation_create,
     recommendation_decide,
+    selfassessment,
 )
 from soko.cycle.services.selfassessment import PROBES
 from tests.imports.builders import small_vpr
 
 pytestmark = pytest.mark.django_db
+REAL_PROBES = dict(PROBES)  # before any test puts stubs in their place
 
 STUBS = {
     "indicators": {"results": 3, "objectivity": 1},
@@ -157,3 +159,28 @@ def test_an_import_recomputes_the_municipality_it_touched(personas, tmp_path, ot
     row = next(d for d in MukoAssessment.objects.get().matrix["directions"]
                if d["direction"] == "results")
     assert row["cells"]["methods"]["points"] == 1  # the import is the collection method
+
+
+def test_a_probe_skipped_by_its_gate_would_have_found_nothing(content, monkeypatch):
+    """With the real probes of every area on the fixture's content (its import ran the other
+    areas' computations), the evidence is the same whether the gates skip probes or not, and
+    the gates save most of the queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(selfassessment, "PROBES", REAL_PROBES)
+    criteria = selfassessment.load_criteria()
+    gated_probes = {name for name, fn in REAL_PROBES.items() if fn in selfassessment.GATES}
+    assert len(gated_probes) >= 15
+    for territory in (content.municipality, content.region):
+        with CaptureQueriesContext(connection) as gated_queries:
+            gated = selfassessment.collect_evidence(territory, criteria)
+        with monkeypatch.context() as m:
+            m.setattr(selfassessment, "GATES", {})
+            with CaptureQueriesContext(connection) as all_queries:
+                ungated = selfassessment.collect_evidence(territory, criteria)
+        assert gated == ungated
+        found = {name for (_direction, name), pieces in gated.items() if pieces}
+        assert {"roadmap_items", "recommendations", "measures", "decisions", "imports",
+                "effectiveness", "items_done"} <= found, found
+        assert len(gated_queries) * 2 < len(all_queries)

@@ -219,6 +219,25 @@ def targets_of(codes: list[str], territory_ids: Iterable[int]) -> list[Any]:
     return safely("targets", read, [])
 
 
+def target_codes_present(territory_ids: Iterable[int]) -> set[str]:
+    """Codes of the indicators that have a target for the territories or their organizations
+    (what :func:`targets_of` can find, for every indicator at once)."""
+    model = other_model("indicators", "Target")
+    if model is None:
+        return set()
+    ids = sorted(set(territory_ids))
+
+    def read() -> set[str]:
+        from django.db.models import Q
+
+        qs = model._default_manager.filter(
+            Q(organization__territory_id__in=ids) | Q(territory_id__in=ids)
+        )
+        return {str(c) for c in qs.values_list("indicator__code", flat=True).distinct()}
+
+    return safely("target codes", read, set())
+
+
 # ----------------------------------------------------------------------------------------------
 # Findings for recommendations
 # ----------------------------------------------------------------------------------------------
@@ -509,6 +528,22 @@ def flags_by_kind(kinds: Iterable[str], territory_ids: Iterable[int]) -> list[An
     return safely("flags by kind", read, [])
 
 
+def flag_kinds_present(territory_ids: Iterable[int]) -> set[str]:
+    """Kinds of the flags :func:`flags_by_kind` can find for the territories."""
+    model = other_model("risks", "Flag")
+    if model is None:
+        return set()
+    ids = sorted(set(territory_ids))
+
+    def read() -> set[str]:
+        qs = model._default_manager.filter(organization__territory_id__in=ids).exclude(
+            status="dismissed"
+        )
+        return {str(k) for k in qs.values_list("kind", flat=True).distinct()}
+
+    return safely("flag kinds", read, set())
+
+
 def deficit_count(territory_ids: Iterable[int]) -> tuple[int, list[int]]:
     """Number of deficits and their years for the organizations of the territories."""
     model = other_model("analyses", "Deficit")
@@ -525,6 +560,18 @@ def deficit_count(territory_ids: Iterable[int]) -> tuple[int, list[int]]:
     return safely("deficit count", read, empty)
 
 
+def _of_territories(model: type[models.Model], qs: Any, ids: list[int]) -> Any:
+    """Records of the territories (or of no territory) when the model has a territory; of
+    the territories' organizations when it has an organization."""
+    if has_fields(model, "territory"):
+        from django.db.models import Q
+
+        return qs.filter(Q(territory_id__in=ids) | Q(territory__isnull=True))
+    if has_fields(model, "organization"):
+        return qs.filter(organization__territory_id__in=ids)
+    return qs
+
+
 def direction_records(app_label: str, direction: str, territory_ids: Iterable[int]) -> list[str]:
     """Titles of records of an area's models that carry this direction (forms, surveys,
     reports), limited to the territories when the model has a territory or organization."""
@@ -533,17 +580,25 @@ def direction_records(app_label: str, direction: str, territory_ids: Iterable[in
     for model in models_with_direction(app_label):
 
         def read(model: type[models.Model] = model) -> list[str]:
-            qs = model._default_manager.filter(direction=direction)
-            if has_fields(model, "territory"):
-                from django.db.models import Q
-
-                qs = qs.filter(Q(territory_id__in=ids) | Q(territory__isnull=True))
-            elif has_fields(model, "organization"):
-                qs = qs.filter(organization__territory_id__in=ids)
+            qs = _of_territories(model, model._default_manager.filter(direction=direction), ids)
             return [f"{model._meta.verbose_name}: {row}" for row in qs[:20]]
 
         titles += safely(f"{app_label} records", read, [])
     return titles
+
+
+def record_directions(app_label: str, territory_ids: Iterable[int]) -> set[str]:
+    """The directions :func:`direction_records` can find records of, for all at once."""
+    ids = sorted(set(territory_ids))
+    found: set[str] = set()
+    for model in models_with_direction(app_label):
+
+        def read(model: type[models.Model] = model) -> set[str]:
+            qs = _of_territories(model, model._default_manager.all(), ids)
+            return {str(d) for d in qs.values_list("direction", flat=True).distinct()}
+
+        found |= safely(f"{app_label} record directions", read, set())
+    return found
 
 
 #: Monitoring runs per direction: (app, model, path to the direction, title field).
@@ -551,6 +606,14 @@ MONITORING_RUNS = (
     ("monitoring", "Campaign", "template__direction", "кампания мониторинга"),
     ("monitoring", "Survey", "questionnaire__direction", "анкетирование"),
 )
+
+
+def _monitoring_of(model: type[models.Model], qs: Any, ids: list[int]) -> Any:
+    if has_fields(model, "territory"):
+        from django.db.models import Q
+
+        return qs.filter(Q(territory_id__in=ids) | Q(territory__isnull=True))
+    return qs
 
 
 def monitoring_runs(direction: str, territory_ids: Iterable[int]) -> list[str]:
@@ -565,15 +628,28 @@ def monitoring_runs(direction: str, territory_ids: Iterable[int]) -> list[str]:
 
         def read(model: type[models.Model] = model, path: str = path,
                  label: str = label) -> list[str]:
-            from django.db.models import Q
-
-            qs = model._default_manager.filter(**{path: direction})
-            if has_fields(model, "territory"):
-                qs = qs.filter(Q(territory_id__in=ids) | Q(territory__isnull=True))
+            qs = _monitoring_of(model, model._default_manager.filter(**{path: direction}), ids)
             return [f"{label}: {row}" for row in qs[:20]]
 
         titles += safely(f"{app_label}.{name}", read, [])
     return titles
+
+
+def monitoring_directions(territory_ids: Iterable[int]) -> set[str]:
+    """The directions :func:`monitoring_runs` can find runs of, for all at once."""
+    ids = sorted(set(territory_ids))
+    found: set[str] = set()
+    for app_label, name, path, _label in MONITORING_RUNS:
+        model = other_model(app_label, name)
+        if model is None:
+            continue
+
+        def read(model: type[models.Model] = model, path: str = path) -> set[str]:
+            qs = _monitoring_of(model, model._default_manager.all(), ids)
+            return {str(d) for d in qs.values_list(path, flat=True).distinct()}
+
+        found |= safely(f"{app_label}.{name} directions", read, set())
+    return found
 
 
 def assessment_analyses() -> list[str]:

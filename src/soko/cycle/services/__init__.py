@@ -81,8 +81,8 @@ def cycle_recompute(batch: Any = None) -> dict[str, int]:
         counts["recommendations_created"] += report.created
         tree |= territory_tree(territory.pk)
     counts["analyses"] = effectiveness_recompute_all(tree)
-    for territory in territories:
-        muko_recompute(territory=territory)
+    if territories:
+        muko_recompute(territories=territories)
     return counts
 
 

@@ -10,7 +10,7 @@ turns the evidence into points, levels and the to-do list.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -45,10 +45,14 @@ from soko.cycle.sources import (
     assessment_analyses,
     deficit_count,
     direction_records,
+    flag_kinds_present,
     flags_by_kind,
     indicator_values_summary,
     indicators_of_direction,
+    monitoring_directions,
     monitoring_runs,
+    record_directions,
+    target_codes_present,
     targets_of,
 )
 from soko.registry.models import Territory
@@ -63,25 +67,108 @@ class Context:
     ids: list[int]
     criteria: muko.Criteria
     cache: dict[str, Any] = field(default_factory=dict)
+    #: what does not depend on the territory (indicators of a direction, the analyses of
+    #: works), shared by the territories of one recomputation
+    shared: dict[str, Any] = field(default_factory=dict)
+
+    def indicators(self, direction: str) -> list[Any]:
+        key = f"indicators:{direction}"
+        if key not in self.shared:
+            self.shared[key] = indicators_of_direction(direction)
+        found: list[Any] = self.shared[key]
+        return found
 
     def indicator_codes(self, direction: str) -> list[str]:
-        key = f"indicators:{direction}"
+        return [i.code for i in self.indicators(direction)]
+
+    def directions(self, key: str, load: Callable[[], Iterable[Any]]) -> set[str]:
+        """The directions ``load`` names, read once per territory."""
         if key not in self.cache:
-            self.cache[key] = [i.code for i in indicators_of_direction(direction)]
-        codes: list[str] = self.cache[key]
-        return codes
+            self.cache[key] = {str(d) for d in load()}
+        found: set[str] = self.cache[key]
+        return found
 
 
 Probe = Callable[[Context, str], list[muko.Evidence]]
+#: the directions for which a probe can find anything at all (one query for all nine
+#: directions): a superset, so the probe runs only where it may find evidence
+Gate = Callable[[Context], Collection[str]]
 PROBES: dict[str, Probe] = {}
+GATES: dict[Probe, Gate] = {}  # by the probe itself: a probe put in its place has none
 
 
-def probe(name: str) -> Callable[[Probe], Probe]:
+def probe(name: str, gate: Gate | None = None) -> Callable[[Probe], Probe]:
     def wrap(fn: Probe) -> Probe:
         PROBES[name] = fn
+        if gate is not None:
+            GATES[fn] = gate
         return fn
 
     return wrap
+
+
+def _roadmap_directions(ctx: Context) -> set[str]:
+    """Directions of the territories' roadmaps (any status) and of their items."""
+    return ctx.directions("roadmaps", lambda: [
+        *Roadmap.objects.filter(territory_id__in=ctx.ids)
+        .values_list("direction", flat=True).distinct(),
+        *RoadmapItem.objects.filter(roadmap__territory_id__in=ctx.ids)
+        .values_list("direction", flat=True).distinct(),
+    ])
+
+
+def _recommendation_directions(ctx: Context) -> set[str]:
+    return ctx.directions("recommendations", lambda: Recommendation.objects.filter(
+        territory_id__in=ctx.ids).values_list("direction", flat=True).distinct())
+
+
+def _measure_directions(ctx: Context) -> set[str]:
+    """Directions of the territories' measures (their effectiveness analyses too)."""
+    return ctx.directions("measures", lambda: Measure.objects.filter(
+        territory_id__in=ctx.ids).values_list("direction", flat=True).distinct())
+
+
+def _decision_directions(ctx: Context) -> set[str]:
+    return ctx.directions("decisions", lambda: Decision.objects.filter(
+        territory_id__in=ctx.ids).values_list("direction", flat=True).distinct())
+
+
+def _import_directions(ctx: Context) -> set[str]:
+    """Directions fed by a kind of import the territories' organizations have slices of."""
+    from soko.imports.models import ImportSlice
+
+    def load() -> list[str]:
+        kinds = set(ImportSlice.objects.filter(organization__territory_id__in=ctx.ids)
+                    .values_list("kind", flat=True).distinct())
+        return [d for d, wanted in ctx.criteria.import_kinds.items() if kinds & set(wanted)]
+
+    return ctx.directions("imports", load)
+
+
+def _target_directions(ctx: Context) -> set[str]:
+    """Directions with an indicator that has a target in the territories."""
+    def load() -> list[str]:
+        codes = target_codes_present(ctx.ids)
+        return [d for d in DIRECTION_CODES if codes & set(ctx.indicator_codes(d))]
+
+    return ctx.directions("targets", load)
+
+
+def _flag_directions(ctx: Context) -> set[str]:
+    def load() -> list[str]:
+        kinds = flag_kinds_present(ctx.ids)
+        return [d for d, wanted in ctx.criteria.flag_kinds.items() if kinds & set(wanted)]
+
+    return ctx.directions("flags", load)
+
+
+def _monitoring_directions(ctx: Context) -> set[str]:
+    return ctx.directions("monitoring", lambda: monitoring_directions(ctx.ids))
+
+
+def _record_directions(ctx: Context) -> set[str]:
+    return ctx.directions("records", lambda: [*record_directions("analyses", ctx.ids),
+                                              *record_directions("reports", ctx.ids)])
 
 
 def _url(name: str, *args: Any) -> str:
@@ -104,7 +191,7 @@ def _items_of(ctx: Context, direction: str) -> Any:
     ).exclude(roadmap__status__in=[Roadmap.Status.DRAFT, Roadmap.Status.ARCHIVED])
 
 
-@probe("roadmap_approved")
+@probe("roadmap_approved", _roadmap_directions)
 def _roadmap_approved(ctx: Context, direction: str) -> list[muko.Evidence]:
     qs = _roadmaps_of(ctx, direction).exclude(doc_number="")
     return [
@@ -114,7 +201,7 @@ def _roadmap_approved(ctx: Context, direction: str) -> list[muko.Evidence]:
     ]
 
 
-@probe("roadmap_items")
+@probe("roadmap_items", _roadmap_directions)
 def _roadmap_items(ctx: Context, direction: str) -> list[muko.Evidence]:
     return [
         muko.Evidence(f"Мероприятие: {str(i)[:150]}", _url("item", i.pk), "roadmap_items")
@@ -122,7 +209,7 @@ def _roadmap_items(ctx: Context, direction: str) -> list[muko.Evidence]:
     ]
 
 
-@probe("roadmap_targets")
+@probe("roadmap_targets", _roadmap_directions)
 def _roadmap_targets(ctx: Context, direction: str) -> list[muko.Evidence]:
     items = _items_of(ctx, direction).filter(
         Q(target__isnull=False) | ~Q(indicator_code="")
@@ -141,7 +228,7 @@ def _roadmap_targets(ctx: Context, direction: str) -> list[muko.Evidence]:
     return found[:LIMIT]
 
 
-@probe("indicator_targets")
+@probe("indicator_targets", _target_directions)
 def _indicator_targets(ctx: Context, direction: str) -> list[muko.Evidence]:
     rows = targets_of(ctx.indicator_codes(direction), ctx.ids)
     return [
@@ -155,11 +242,11 @@ def _indicator_targets(ctx: Context, direction: str) -> list[muko.Evidence]:
 def _indicators(ctx: Context, direction: str) -> list[muko.Evidence]:
     return [
         muko.Evidence(f"Показатель «{i.name}» ({i.code})", "", "indicators")
-        for i in indicators_of_direction(direction)[:LIMIT]
+        for i in ctx.indicators(direction)[:LIMIT]
     ]
 
 
-@probe("imports")
+@probe("imports", _import_directions)
 def _imports(ctx: Context, direction: str) -> list[muko.Evidence]:
     from soko.imports.models import ImportBatch, ImportSlice
 
@@ -180,7 +267,7 @@ def _imports(ctx: Context, direction: str) -> list[muko.Evidence]:
     ]
 
 
-@probe("monitoring_forms")
+@probe("monitoring_forms", _monitoring_directions)
 def _monitoring_forms(ctx: Context, direction: str) -> list[muko.Evidence]:
     return [muko.Evidence(t, _monitoring_url(), "monitoring_forms")
             for t in monitoring_runs(direction, ctx.ids)[:LIMIT]]
@@ -196,11 +283,13 @@ def _monitoring_url() -> str:
 
 
 def _value_pairs(ctx: Context, direction: str) -> list[tuple[str, int]]:
-    key = f"values:{direction}"
-    if key not in ctx.cache:
-        ctx.cache[key] = indicator_values_summary(ctx.indicator_codes(direction), ctx.ids)
-    pairs: list[tuple[str, int]] = ctx.cache[key]
-    return pairs
+    """(indicator, year) pairs with values in the territories, of this direction's indicators
+    (read once for the indicators of every direction)."""
+    if "values" not in ctx.cache:
+        every = sorted({c for d in DIRECTION_CODES for c in ctx.indicator_codes(d)})
+        ctx.cache["values"] = indicator_values_summary(every, ctx.ids)
+    codes = set(ctx.indicator_codes(direction))
+    return [(code, year) for code, year in ctx.cache["values"] if code in codes]
 
 
 @probe("indicator_values")
@@ -223,7 +312,7 @@ def _indicator_years(ctx: Context, direction: str) -> list[muko.Evidence]:
             for y in sorted({y for _, y in pairs})]
 
 
-@probe("flags")
+@probe("flags", _flag_directions)
 def _flags(ctx: Context, direction: str) -> list[muko.Evidence]:
     kinds = ctx.criteria.flag_kinds.get(direction, ())
     url = _risks_url()
@@ -257,9 +346,9 @@ def _deficits(ctx: Context, direction: str) -> list[muko.Evidence]:
 
 @probe("assessment_analyses")
 def _assessment_analyses(ctx: Context, direction: str) -> list[muko.Evidence]:
-    if "assessment_analyses" not in ctx.cache:
-        ctx.cache["assessment_analyses"] = assessment_analyses()
-    titles: list[str] = ctx.cache["assessment_analyses"]
+    if "assessment_analyses" not in ctx.shared:
+        ctx.shared["assessment_analyses"] = assessment_analyses()
+    titles: list[str] = ctx.shared["assessment_analyses"]
     return [muko.Evidence(t, _analyses_url(), "assessment_analyses") for t in titles[:LIMIT]]
 
 
@@ -272,7 +361,7 @@ def _analyses_url() -> str:
         return ""
 
 
-@probe("area_analyses")
+@probe("area_analyses", _record_directions)
 def _area_analyses(ctx: Context, direction: str) -> list[muko.Evidence]:
     titles = direction_records("analyses", direction, ctx.ids)
     titles += direction_records("reports", direction, ctx.ids)
@@ -285,7 +374,7 @@ def _recommendations(ctx: Context, direction: str) -> Any:
     )
 
 
-@probe("recommendations")
+@probe("recommendations", _recommendation_directions)
 def _recommendations_probe(ctx: Context, direction: str) -> list[muko.Evidence]:
     return [
         muko.Evidence(f"Рекомендация: {r.title[:150]}", _url("recommendation", r.pk),
@@ -294,7 +383,7 @@ def _recommendations_probe(ctx: Context, direction: str) -> list[muko.Evidence]:
     ]
 
 
-@probe("recommendations_approved")
+@probe("recommendations_approved", _recommendation_directions)
 def _recommendations_approved(ctx: Context, direction: str) -> list[muko.Evidence]:
     qs = _recommendations(ctx, direction).filter(status=Recommendation.Status.APPROVED)
     return [
@@ -310,7 +399,7 @@ def _measures(ctx: Context, direction: str) -> Any:
     )
 
 
-@probe("measures")
+@probe("measures", _measure_directions)
 def _measures_probe(ctx: Context, direction: str) -> list[muko.Evidence]:
     return [
         muko.Evidence(f"Мера: {m.title[:150]}", _url("measure", m.pk), "measures")
@@ -318,7 +407,7 @@ def _measures_probe(ctx: Context, direction: str) -> list[muko.Evidence]:
     ]
 
 
-@probe("items_done")
+@probe("items_done", _roadmap_directions)
 def _items_done(ctx: Context, direction: str) -> list[muko.Evidence]:
     qs = (
         ItemOccurrence.objects.filter(
@@ -338,7 +427,7 @@ def _decisions(ctx: Context, direction: str) -> Any:
     return Decision.objects.filter(territory_id__in=ctx.ids, direction=direction)
 
 
-@probe("decisions")
+@probe("decisions", _decision_directions)
 def _decisions_probe(ctx: Context, direction: str) -> list[muko.Evidence]:
     return [
         muko.Evidence(f"{d} «{d.title[:120]}»", _url("decision", d.pk), "decisions")
@@ -346,7 +435,7 @@ def _decisions_probe(ctx: Context, direction: str) -> list[muko.Evidence]:
     ]
 
 
-@probe("decisions_linked")
+@probe("decisions_linked", _decision_directions)
 def _decisions_linked(ctx: Context, direction: str) -> list[muko.Evidence]:
     qs = _decisions(ctx, direction).filter(
         Q(measures__isnull=False) | Q(items__isnull=False) | Q(recommendations__isnull=False)
@@ -364,7 +453,7 @@ def _analyses(ctx: Context, direction: str) -> Any:
     ).exclude(status=EffectivenessAnalysis.Status.PENDING).select_related("measure")
 
 
-@probe("effectiveness")
+@probe("effectiveness", _measure_directions)
 def _effectiveness(ctx: Context, direction: str) -> list[muko.Evidence]:
     return [
         muko.Evidence(f"Анализ эффективности: {a.measure.title[:100]} — "
@@ -374,7 +463,7 @@ def _effectiveness(ctx: Context, direction: str) -> list[muko.Evidence]:
     ]
 
 
-@probe("effectiveness_conclusive")
+@probe("effectiveness_conclusive", _measure_directions)
 def _effectiveness_conclusive(ctx: Context, direction: str) -> list[muko.Evidence]:
     qs = _analyses(ctx, direction).filter(status=EffectivenessAnalysis.Status.OK)
     return [
@@ -412,16 +501,22 @@ def level_cutoffs() -> list[tuple[float, str]]:
 
 
 def collect_evidence(
-    territory: Territory, criteria: muko.Criteria
+    territory: Territory, criteria: muko.Criteria, shared: dict[str, Any] | None = None
 ) -> dict[tuple[str, str], list[muko.Evidence]]:
-    """Run every probe the criteria use for every direction, plus the manual evidence."""
-    ctx = Context(territory, sorted(territory_tree(territory.pk)), criteria)
+    """Run every probe the criteria use for every direction, plus the manual evidence. A probe
+    with a gate runs only for the directions its gate names (nothing can be found for the
+    others). ``shared``: what several territories evaluated together may share."""
+    ctx = Context(territory, sorted(territory_tree(territory.pk)), criteria,
+                  shared={} if shared is None else shared)
     evidence: dict[tuple[str, str], list[muko.Evidence]] = {}
     for name in sorted(criteria.probes):
         fn = PROBES[name]
+        gate = GATES.get(fn)
+        present = None if gate is None else gate(ctx)
         for direction in DIRECTION_CODES:
             if criteria.probe_applies(name, direction):
-                evidence[(direction, name)] = fn(ctx, direction)
+                found = present is None or direction in present
+                evidence[(direction, name)] = fn(ctx, direction) if found else []
     for manual in MukoEvidence.objects.filter(territory_id__in=ctx.ids):
         key = (manual.direction, f"{muko.MANUAL}:{manual.step}")
         url = manual.url or (_url("muko_evidence_file", manual.pk) if manual.file_path else "")
@@ -438,22 +533,29 @@ def muko_evaluate(territory: Territory) -> muko.Matrix:
 
 
 def muko_recompute(
-    *, territory: Territory | None = None, today: dt.date | None = None
+    *,
+    territory: Territory | None = None,
+    territories: Sequence[Territory] | None = None,
+    today: dt.date | None = None,
 ) -> list[MukoAssessment]:
-    """Evaluate and store the matrix of a municipality (every municipality when None)."""
+    """Evaluate and store the matrix of a municipality, of several (``territories``), or of
+    every municipality when neither is given."""
     from soko.catalog.models import Source
 
     year = (today or timezone.localdate()).year
     criteria = load_criteria()
     source = Source.objects.filter(code=criteria.source).first()
-    territories = (
-        [territory]
-        if territory is not None
-        else list(Territory.objects.filter(kind=Territory.Kind.MUNICIPALITY).order_by("code"))
-    )
+    if territory is not None:
+        territories = [territory]
+    elif territories is None:
+        territories = list(
+            Territory.objects.filter(kind=Territory.Kind.MUNICIPALITY).order_by("code")
+        )
     stored = []
+    shared: dict[str, Any] = {}
     for t in territories:
-        matrix = muko.score_matrix(criteria, collect_evidence(t, criteria), level_cutoffs())
+        matrix = muko.score_matrix(criteria, collect_evidence(t, criteria, shared),
+                                   level_cutoffs())
         data = muko.matrix_to_dict(matrix)
         data["source"] = {
             "code": criteria.source,
