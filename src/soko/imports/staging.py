@@ -368,6 +368,7 @@ class Staging:
         self._limit_memory(memory_bytes, memory_bytes // _OUTSIDE_WHILE_PARTS)
         runs_wanted, next_run, grouped_rows, waiting = True, 0, 0, None
         done: list[pa.Table] = []  # the runs of the parts so far
+        stored = False  # whether st_long exists
         try:
             parts = read_canonical_csv_in_parts(path, header, types, part_bytes)
             for part in itertools.chain(parts, [None]):
@@ -404,7 +405,8 @@ class Staging:
                     next_run += runs.num_rows
                     done.append(runs)
                 if rows.num_rows:
-                    self._store_part("st_long", rows.append_column("run", run))
+                    self._store_part(rows.append_column("run", run), first=not stored)
+                    stored = True
         except CanonicalUnreadable:
             self.con.execute("DROP TABLE IF EXISTS st_long")
             self._limit_memory(memory_bytes, 0)
@@ -421,18 +423,14 @@ class Staging:
             self._limit_memory(memory_bytes, 0)
         return True
 
-    def _store_part(self, table: str, data: pa.Table) -> None:
-        """Append ``data`` to the temporary ``table``, created by the first part."""
+    def _store_part(self, data: pa.Table, *, first: bool) -> None:
+        """Append ``data`` to the temporary ``st_long``, created by the first part."""
         self.con.register("_part", data)
         try:
-            exists = self.con.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE temporary AND table_name = ?",
-                [table],
-            ).fetchall() == [(1,)]
-            if exists:
-                self.con.execute(f"INSERT INTO {table} SELECT * FROM _part")
+            if first:
+                self.con.execute("CREATE TEMP TABLE st_long AS SELECT * FROM _part")
             else:
-                self.con.execute(f"CREATE TEMP TABLE {table} AS SELECT * FROM _part")
+                self.con.execute("INSERT INTO st_long SELECT * FROM _part")
         finally:
             self.con.unregister("_part")
 
