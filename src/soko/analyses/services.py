@@ -39,6 +39,7 @@ from soko.analyses.models import (
 )
 from soko.catalog.models import Assessment, MinScore, Parameter
 from soko.catalog.selectors import ParameterMissing, parameter_get
+from soko.core.bulk import insert_rows
 from soko.registry.models import Organization, TeachingAssignment, Territory
 
 log = logging.getLogger(__name__)
@@ -868,9 +869,9 @@ def _write_year(result: YearResult) -> dict[str, int]:
         rows = [s for aid in result.summaries for s in result.summaries[aid]]
         for s in rows:
             s.analysis_id = s.analysis.pk
-        ResultSummary.objects.bulk_create(rows, batch_size=2000)
-        Deficit.objects.bulk_create(result.deficits, batch_size=2000)
-        DeficitSummary.objects.bulk_create(result.deficit_summaries, batch_size=2000)
+        insert_rows(ResultSummary, rows)
+        insert_rows(Deficit, result.deficits)
+        insert_rows(DeficitSummary, result.deficit_summaries)
     return {
         "assessments": len(result.analyses),
         "summaries": len(rows),
@@ -1230,15 +1231,15 @@ def _compute_derived(units: Units, say: ProgressCallback) -> dict[str, int]:
     with transaction.atomic():
         for model in (ShareTwoTrend, SchoolPosition, SchoolAgreement, Cohort, ClusterRun):
             model.objects.all().delete()
-        ShareTwoTrend.objects.bulk_create(trends, batch_size=2000)
-        SchoolPosition.objects.bulk_create(positions, batch_size=2000)
-        SchoolAgreement.objects.bulk_create(agreements, batch_size=2000)
-        Cohort.objects.bulk_create(cohorts, batch_size=2000)
+        insert_rows(ShareTwoTrend, trends)
+        insert_rows(SchoolPosition, positions)
+        insert_rows(SchoolAgreement, agreements)
+        insert_rows(Cohort, cohorts)
         for run, members in runs:
             run.save()
             for m in members:
                 m.run = run
-            ClusterMember.objects.bulk_create(members, batch_size=2000)
+            insert_rows(ClusterMember, members)
     return {
         "trends": len(trends),
         "positions": len(positions),

@@ -260,10 +260,12 @@ def _imports(ctx: Context, direction: str) -> list[muko.Evidence]:
         pk__in=batch_ids,
         status__in=[ImportBatch.Status.ACTIVE, ImportBatch.Status.PARTLY_REPLACED],
     ).order_by("-created_at")
+    # the kind's title only, not the whole summary (a regional file's is large)
+    rows = qs.values_list("pk", "file_name", "kind", "summary__kind_title")[:LIMIT]
     return [
-        muko.Evidence(f"Загрузка №{b.pk}: {b.file_name} ({b.summary.get('kind_title', b.kind)})",
+        muko.Evidence(f"Загрузка №{pk}: {file_name} ({title or kind})",
                       reverse("imports:history"), "imports")
-        for b in qs[:LIMIT]
+        for pk, file_name, kind, title in rows
     ]
 
 
