@@ -608,14 +608,6 @@ MONITORING_RUNS = (
 )
 
 
-def _monitoring_of(model: type[models.Model], qs: Any, ids: list[int]) -> Any:
-    if has_fields(model, "territory"):
-        from django.db.models import Q
-
-        return qs.filter(Q(territory_id__in=ids) | Q(territory__isnull=True))
-    return qs
-
-
 def monitoring_runs(direction: str, territory_ids: Iterable[int]) -> list[str]:
     """Monitoring campaigns and surveys run for a direction in the territories (or for all
     territories)."""
@@ -628,7 +620,7 @@ def monitoring_runs(direction: str, territory_ids: Iterable[int]) -> list[str]:
 
         def read(model: type[models.Model] = model, path: str = path,
                  label: str = label) -> list[str]:
-            qs = _monitoring_of(model, model._default_manager.filter(**{path: direction}), ids)
+            qs = _of_territories(model, model._default_manager.filter(**{path: direction}), ids)
             return [f"{label}: {row}" for row in qs[:20]]
 
         titles += safely(f"{app_label}.{name}", read, [])
@@ -645,7 +637,7 @@ def monitoring_directions(territory_ids: Iterable[int]) -> set[str]:
             continue
 
         def read(model: type[models.Model] = model, path: str = path) -> set[str]:
-            qs = _monitoring_of(model, model._default_manager.all(), ids)
+            qs = _of_territories(model, model._default_manager.all(), ids)
             return {str(d) for d in qs.values_list(path, flat=True).distinct()}
 
         found |= safely(f"{app_label}.{name} directions", read, set())

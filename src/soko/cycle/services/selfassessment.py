@@ -117,20 +117,19 @@ def _roadmap_directions(ctx: Context) -> set[str]:
     ])
 
 
-def _recommendation_directions(ctx: Context) -> set[str]:
-    return ctx.directions("recommendations", lambda: Recommendation.objects.filter(
-        territory_id__in=ctx.ids).values_list("direction", flat=True).distinct())
+def _directions_of(model: Any) -> Gate:
+    """The gate of probes over a model with ``territory`` and ``direction``: the directions
+    of the territories' records (any status)."""
+    def gate(ctx: Context) -> set[str]:
+        return ctx.directions(model.__name__, lambda: model.objects.filter(
+            territory_id__in=ctx.ids).values_list("direction", flat=True).distinct())
+
+    return gate
 
 
-def _measure_directions(ctx: Context) -> set[str]:
-    """Directions of the territories' measures (their effectiveness analyses too)."""
-    return ctx.directions("measures", lambda: Measure.objects.filter(
-        territory_id__in=ctx.ids).values_list("direction", flat=True).distinct())
-
-
-def _decision_directions(ctx: Context) -> set[str]:
-    return ctx.directions("decisions", lambda: Decision.objects.filter(
-        territory_id__in=ctx.ids).values_list("direction", flat=True).distinct())
+_recommendation_directions = _directions_of(Recommendation)
+_measure_directions = _directions_of(Measure)  # the measures' effectiveness analyses too
+_decision_directions = _directions_of(Decision)
 
 
 def _import_directions(ctx: Context) -> set[str]:
